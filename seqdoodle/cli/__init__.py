@@ -1,0 +1,24 @@
+"""Command-line interface: `seqdoodle --help`. Each command is a thin wrapper over the library."""
+
+from __future__ import annotations
+
+import importlib
+
+from seqdoodle.cli.app import app
+
+# Each module registers its commands on `app` (or `train_app`) when imported.
+_COMMAND_MODULES = ("data", "models", "report")
+for _name in _COMMAND_MODULES:
+    try:
+        importlib.import_module(f"seqdoodle.cli.{_name}")
+    except ModuleNotFoundError as _e:  # a module not written yet
+        if _e.name != f"seqdoodle.cli.{_name}":
+            raise
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,73 @@
+"""The typer application objects and the error handling every command shares."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import typer
+
+from seqdoodle.errors import SeqdoodleError
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Classify Quick, Draw! doodles: a bitmap CNN and a stroke Conv1D+LSTM on the same drawings.",
+)
+train_app = typer.Typer(no_args_is_help=True, help="Train a model: `train cnn` or `train rnn`.")
+app.add_typer(train_app, name="train")
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one red error line to stderr and return the Exit to raise (code 1)."""
+    typer.secho(f"Error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(EXIT_ERROR)
+
+
+def handle_errors(func):
+    """Turn library errors into one red line and exit code 1, Ctrl-C into a resume hint (130).
+
+    Unexpected exceptions also become one line; set SEQDOODLE_DEBUG=1 to see the traceback.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            typer.secho(
+                "Interrupted. Finished work is kept; rerun the same command to resume.",
+                fg=typer.colors.YELLOW,
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except SeqdoodleError as e:
+            raise fail(str(e)) from None
+        except (OSError, ValueError, MemoryError) as e:
+            if os.environ.get("SEQDOODLE_DEBUG"):
+                raise
+            raise fail(f"{type(e).__name__}: {_one_line(e)}") from None
+        except Exception as e:  # noqa: BLE001 - the CLI never shows a traceback
+            if os.environ.get("SEQDOODLE_DEBUG"):
+                raise
+            raise fail(
+                f"unexpected {type(e).__name__}: {_one_line(e)} (SEQDOODLE_DEBUG=1 shows details)"
+            ) from None
+
+    return wrapper
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return text[:300] + ("..." if len(text) > 300 else "")
+
+
+def is_interactive() -> bool:
+    """True when stderr is a terminal (progress bars are drawn only then or when forced)."""
+    return sys.stderr.isatty()

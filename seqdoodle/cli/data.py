@@ -1,0 +1,16 @@
+"""Data commands: classes, download, prepare, analyze."""
+
+from __future__ import annotations
+
+import typer
+
+from seqdoodle.categories import all_categories
+from seqdoodle.cli.app import app, handle_errors
+
+
+@app.command("classes")
+@handle_errors
+def classes_command() -> None:
+    """List the 345 Quick, Draw! class names, one a line."""
+    for name in all_categories():
+        typer.echo(name)
