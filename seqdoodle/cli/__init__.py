@@ -7,7 +7,7 @@ import importlib
 from seqdoodle.cli.app import app
 
 # Each module registers its commands on `app` (or `train_app`) when imported.
-_COMMAND_MODULES = ("data", "models", "report")
+_COMMAND_MODULES = ("data", "download", "prepare", "analyze", "train", "evaluate", "compare")
 for _name in _COMMAND_MODULES:
     try:
         importlib.import_module(f"seqdoodle.cli.{_name}")

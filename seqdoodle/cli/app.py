@@ -14,7 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    help="Classify Quick, Draw! doodles: a bitmap CNN and a stroke Conv1D+LSTM on the same drawings.",
+    help="Classify Quick, Draw! doodles: a bitmap CNN and a stroke Conv1D+LSTM, same drawings.",
 )
 train_app = typer.Typer(no_args_is_help=True, help="Train a model: `train cnn` or `train rnn`.")
 app.add_typer(train_app, name="train")
