@@ -31,7 +31,7 @@ _EXPORTS = {
     "load_run": "seqdoodle.artifacts",
     "train": "seqdoodle.training",
     "evaluate": "seqdoodle.evaluation",
-    "compare": "seqdoodle.comparison",
+    "compare": "seqdoodle.pipeline",
     "encoders": "seqdoodle.models.encoders",
 }
 

@@ -19,6 +19,9 @@ app = typer.Typer(
 train_app = typer.Typer(no_args_is_help=True, help="Train a model: `train cnn` or `train rnn`.")
 app.add_typer(train_app, name="train")
 
+# Usage errors (bad option values) keep typer's own message and exit code 2.
+_USAGE_ERRORS = tuple(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -38,8 +41,10 @@ def handle_errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (typer.Exit, typer.Abort, SystemExit):
+        except (typer.Exit, typer.Abort, SystemExit, *_USAGE_ERRORS):
             raise
+        except BrokenPipeError:
+            raise typer.Exit(EXIT_OK) from None
         except KeyboardInterrupt:
             typer.secho(
                 "Interrupted. Finished work is kept; rerun the same command to resume.",

@@ -1,4 +1,4 @@
-"""Data commands: classes, download, prepare, analyze."""
+"""`seqdoodle classes`."""
 
 from __future__ import annotations
 
