@@ -8,7 +8,7 @@ from seqdoodle.errors import DataFormatError
 
 
 def strokes_to_points(strokes, dtype=np.int16) -> np.ndarray:
-    """Flatten Google strokes into `(n_points, 3)` rows of (x, y, end), end = 1 on a stroke's last point.
+    """Flatten Google strokes into `(n_points, 3)` rows (x, y, end flag on a stroke's last point).
 
     Args:
         strokes: list of `[xs, ys]` or `[xs, ys, ts]` (times are dropped).
