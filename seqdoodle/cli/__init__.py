@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import os
+
+# Keep TensorFlow's C++ start-up lines (CUDA probing on CPU machines) off the terminal.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from seqdoodle.cli.app import app
 

@@ -1,0 +1,367 @@
+"""Run folders: save a trained model with its settings, load it back, predict with it.
+
+```
+RUN/
+  model.keras    the model (Keras 3 format), written under a temporary name, then renamed
+  config.json    {"kind": "cnn"|"rnn", "arch", "classes", "input", "dataset", "train",
+                 "seqdoodle_version"}; written last, so a folder with it is complete
+  classes.txt    one class a line (for people and other tools; must agree with config.json)
+```
+
+Loading never runs code from the file: `keras.saving.load_model(..., safe_mode=True)`, no pickles.
+Decision: `classes.txt` is optional when loading (config.json holds the classes); when present it
+must match them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from seqdoodle.errors import DataFormatError, MissingFileError
+from seqdoodle.fileio import write_json, write_text
+
+KINDS = ("cnn", "rnn")
+MODEL_FILE = "model.keras"
+CONFIG_FILE = "config.json"
+CLASSES_FILE = "classes.txt"
+PAD_MULTIPLE = 16  # stroke batches are padded to a multiple of this (fewer distinct shapes)
+
+
+def _check_classes(classes, where: str) -> list[str]:
+    if isinstance(classes, str) or not isinstance(classes, Sequence):
+        raise DataFormatError(f"{where}: classes must be a list of names")
+    classes = list(classes)
+    if len(classes) < 2 or not all(isinstance(c, str) and c for c in classes):
+        raise DataFormatError(f"{where}: classes must be at least 2 non-empty names")
+    if len(set(classes)) != len(classes):
+        raise DataFormatError(f"{where}: class names are not unique")
+    return classes
+
+
+def save_run(out: str | os.PathLike, model, config: dict, classes: Sequence[str]) -> Path:
+    """Write a run folder: `model.keras`, `classes.txt`, then `config.json`.
+
+    The model is saved under a temporary `.keras` name inside the folder and renamed, so a reader
+    never sees half a file. `config["classes"]` is set to `classes` (they must agree when the
+    config already has them) and `seqdoodle_version` is filled in when absent.
+
+    Args:
+        out: str or PathLike. The run folder (created when missing; files in it are replaced).
+        model: keras.Model. A classifier with a `(batch, len(classes))` softmax output.
+        config: dict. At least `{"kind": "cnn" | "rnn"}`; usually also `arch`, `input`
+            (preprocessing options), `dataset` and `train`.
+        classes: list of str. Class names in output-column order.
+
+    Returns:
+        Path of the run folder.
+
+    Raises:
+        DataFormatError: unknown kind, bad or conflicting classes, or an output width that is not
+            the number of classes.
+
+    Example:
+    >>> from seqdoodle.models.cnn import build_bitmap_classifier  # doctest: +SKIP
+    >>> model = build_bitmap_classifier(2, arch="baseline")  # doctest: +SKIP
+    >>> save_run("runs/demo", model, {"kind": "cnn", "arch": "baseline",
+    ...          "input": {"size": 28}}, ["cat", "dog"])  # doctest: +SKIP
+    PosixPath('runs/demo')
+    """
+    from seqdoodle import __version__
+
+    out = Path(out)
+    classes = _check_classes(classes, str(out))
+    config = dict(config)
+    if config.get("kind") not in KINDS:
+        raise DataFormatError(f"{out}: config kind {config.get('kind')!r}; expected cnn or rnn")
+    if "classes" in config and list(config["classes"]) != classes:
+        raise DataFormatError(f"{out}: config classes differ from the classes given")
+    width = model.output_shape[-1]
+    if width != len(classes):
+        raise DataFormatError(f"{out}: model outputs {width} scores for {len(classes)} classes")
+    config["classes"] = classes
+    config.setdefault("seqdoodle_version", __version__)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f".{MODEL_FILE}.tmp-{os.getpid()}.keras"  # Keras needs the .keras suffix
+    try:
+        model.save(tmp)
+        os.replace(tmp, out / MODEL_FILE)
+    finally:
+        tmp.unlink(missing_ok=True)
+    write_text(out / CLASSES_FILE, "".join(f"{c}\n" for c in classes))
+    write_json(out / CONFIG_FILE, config)
+    return out
+
+
+def _read_config(path: Path) -> dict:
+    try:
+        config = json.loads(path.read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise DataFormatError(f"{path}: not valid JSON") from None
+    if not isinstance(config, dict):
+        raise DataFormatError(f"{path}: not a JSON object")
+    if config.get("kind") not in KINDS:
+        raise DataFormatError(f"{path}: kind {config.get('kind')!r}; expected cnn or rnn")
+    config["classes"] = _check_classes(config.get("classes"), str(path))
+    if not isinstance(config.get("input", {}), dict):
+        raise DataFormatError(f"{path}: 'input' must be an object of preprocessing options")
+    return config
+
+
+def _check_keras_file(path: Path) -> None:
+    """Raise DataFormatError unless `path` is a complete `.keras` zip archive."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            missing = {"config.json", "model.weights.h5"} - names
+            if missing:
+                raise DataFormatError(
+                    f"{path}: corrupt or truncated Keras file (lacks {', '.join(sorted(missing))})"
+                )
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise DataFormatError(f"{path}: corrupt or truncated Keras file ({e})") from None
+    if bad is not None:
+        raise DataFormatError(f"{path}: corrupt or truncated Keras file (bad checksum of {bad})")
+
+
+def _load_model(path: Path):
+    import keras
+
+    import seqdoodle.models  # noqa: F401 - registers the serializable seqdoodle layers
+
+    _check_keras_file(path)
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as e:  # noqa: BLE001 - Keras raises many types; report one line
+        text = " ".join(str(e).split())
+        if "safe_mode" in text or "arbitrary code" in text:
+            raise DataFormatError(
+                f"{path}: refused to load: the model holds code that would run on loading "
+                "(e.g. a Lambda layer); seqdoodle loads models in safe mode only"
+            ) from None
+        raise DataFormatError(f"{path}: cannot load the Keras model ({text[:200]})") from None
+
+
+def load_run(path: str | os.PathLike) -> Run:
+    """Open a run folder written by `save_run` (or by training).
+
+    Args:
+        path: str or PathLike. The run folder.
+
+    Returns:
+        A `Run`.
+
+    Raises:
+        MissingFileError: the folder, `model.keras` or `config.json` is missing.
+        DataFormatError: a corrupt or truncated `model.keras`, a model that is not safe to load,
+            a bad `config.json`, `classes.txt` that disagrees with it, or a model whose output
+            width is not the number of classes.
+
+    Example:
+    >>> run = load_run("runs/cnn")  # doctest: +SKIP
+    >>> run.kind, run.classes[:2]  # doctest: +SKIP
+    ('cnn', ['apple', 'banana'])
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise MissingFileError(f"{path}: no such run folder")
+    model_path, config_path = path / MODEL_FILE, path / CONFIG_FILE
+    for file in (model_path, config_path):
+        if not file.is_file():
+            raise MissingFileError(f"{file}: missing; not a complete run folder")
+    config = _read_config(config_path)
+    classes = config["classes"]
+    classes_path = path / CLASSES_FILE
+    if classes_path.is_file():
+        listed = [line.strip() for line in classes_path.read_text("utf-8").splitlines()]
+        listed = [c for c in listed if c]
+        if listed != classes:
+            raise DataFormatError(
+                f"{classes_path}: {len(listed)} classes that differ from the {len(classes)} in "
+                f"{CONFIG_FILE} (edited?)"
+            )
+    model = _load_model(model_path)
+    width = model.output_shape[-1]
+    if width != len(classes):
+        raise DataFormatError(
+            f"{model_path}: the model outputs {width} scores but the run has {len(classes)} classes"
+        )
+    return Run(path, config, model)
+
+
+class Run:
+    """A loaded run: the model, its classes and preprocessing, and prediction helpers.
+
+    Args:
+        path: Path. The run folder.
+        config: dict. Contents of `config.json`.
+        model: keras.Model. The loaded classifier.
+
+    Attributes:
+        path: Path. kind: str (`"cnn"` or `"rnn"`). arch: str or None. classes: list of str.
+        config: dict. model: keras.Model.
+
+    Example:
+    >>> run = load_run("runs/rnn")  # doctest: +SKIP
+    >>> run.predict_proba(drawings).shape  # doctest: +SKIP
+    (10, 5)
+    """
+
+    def __init__(self, path: Path, config: dict, model):
+        self.path = Path(path)
+        self.config = config
+        self.model = model
+        self.kind: str = config["kind"]
+        self.arch: str | None = config.get("arch")
+        self.classes: list[str] = list(config["classes"])
+
+    def __repr__(self) -> str:
+        return (
+            f"Run({str(self.path)!r}, kind={self.kind!r}, arch={self.arch!r}, "
+            f"classes={len(self.classes)})"
+        )
+
+    @property
+    def input_config(self) -> dict:
+        """The preprocessing options saved with the run (`config["input"]`)."""
+        config = dict(self.config.get("input") or {})
+        if self.kind == "cnn":
+            config.setdefault("type", "bitmap")
+            config.setdefault("size", 28)
+        return config
+
+    @property
+    def n_params(self) -> int:
+        """Number of weights of the model."""
+        return int(self.model.count_params())
+
+    @property
+    def saved_size_bytes(self) -> int:
+        """Size of `model.keras` in bytes."""
+        return (self.path / MODEL_FILE).stat().st_size
+
+    def _scores(self, x: np.ndarray) -> np.ndarray:
+        if self.kind == "rnn":
+            x = _pad_time(x, PAD_MULTIPLE)
+        return np.asarray(self.model.predict_on_batch(x), dtype=np.float32)
+
+    def _batched(
+        self, n: int, order: np.ndarray, make_batch: Callable, batch_size: int, progress
+    ) -> np.ndarray:
+        """Predict in batches of `order`'s rows and put the results back in input order."""
+        if batch_size < 1:
+            raise DataFormatError(f"batch_size must be at least 1, got {batch_size}")
+        probs = np.zeros((n, len(self.classes)), dtype=np.float32)
+        for start in range(0, n, batch_size):
+            rows = order[start : start + batch_size]
+            probs[rows] = self._scores(make_batch(rows))
+            if progress is not None:
+                progress(len(rows))
+        return probs
+
+    def predict_proba(
+        self, drawings: Sequence, batch_size: int = 256, progress: Callable | None = None
+    ) -> np.ndarray:
+        """Class probabilities for `Drawing` records, preprocessed as in training.
+
+        A bitmap model renders drawings that have strokes and takes `bitmap` as is otherwise; a
+        stroke model needs strokes (raw strokes are simplified first). Stroke drawings are
+        batched by similar length, so little padding is computed.
+
+        Args:
+            drawings: list of `Drawing`.
+            batch_size: int. Drawings per model call. Defaults to 256.
+            progress: callable or None. Called with the number of drawings done after each
+                batch. Defaults to None.
+
+        Returns:
+            `(n, len(classes)) float32` probabilities, rows in input order.
+
+        Raises:
+            DataFormatError: a drawing the model cannot take (e.g. a bitmap for a stroke model).
+        """
+        from seqdoodle.preprocess import drawing_inputs
+
+        drawings = list(drawings)
+        n = len(drawings)
+        if self.kind == "rnn":
+            order = np.argsort([_n_points(d) for d in drawings], kind="stable")
+        else:
+            order = np.arange(n)
+        config = self.input_config
+
+        def make_batch(rows):
+            return drawing_inputs([drawings[i] for i in rows], self.kind, config)
+
+        return self._batched(n, order, make_batch, batch_size, progress)
+
+    def predict_proba_dataset(
+        self, dataset, indices=None, batch_size: int = 256, progress: Callable | None = None
+    ) -> np.ndarray:
+        """Class probabilities for rows of a prepared dataset, read straight from its arrays.
+
+        Bitmaps come from the memory-mapped `bitmaps.npy`, strokes from `points.npy`, so no
+        `Drawing` records are built. The dataset's classes need not match the run's.
+
+        Args:
+            dataset: `PreparedDataset`.
+            indices: array-like of int or None. Rows to predict. Defaults to None (all rows).
+            batch_size: int. Drawings per model call. Defaults to 256.
+            progress: callable or None. Called with the number of drawings done after each
+                batch. Defaults to None.
+
+        Returns:
+            `(len(indices), len(classes)) float32` probabilities, rows in the order of `indices`.
+
+        Raises:
+            DataFormatError: a stroke model on a bitmaps-only dataset, or a bitmap size that is
+                not the run's.
+        """
+        from seqdoodle.preprocess import StrokeFeatures, bitmap_batch, stroke_batch
+
+        indices = np.arange(len(dataset)) if indices is None else np.asarray(indices, np.int64)
+        n = len(indices)
+        if self.kind == "cnn":
+            size = int(self.input_config.get("size", 28))
+            if dataset.size != size:
+                raise DataFormatError(
+                    f"{dataset.path}: {dataset.size}px bitmaps; run {self.path} takes {size}px"
+                )
+            order = np.argsort(indices, kind="stable")  # memmap reads in file order
+
+            def make_batch(rows):
+                return bitmap_batch(np.asarray(dataset.bitmaps[indices[rows]]))
+
+        else:
+            if not dataset.has_strokes:
+                raise DataFormatError(
+                    f"{dataset.path}: prepared from bitmaps only; the stroke model {self.path} "
+                    "needs strokes"
+                )
+            features = StrokeFeatures.from_config(self.input_config)
+            lengths = dataset.offsets[indices + 1] - dataset.offsets[indices]
+            order = np.argsort(lengths, kind="stable")
+
+            def make_batch(rows):
+                return stroke_batch([dataset.points_of(int(indices[r])) for r in rows], features)
+
+        return self._batched(n, order, make_batch, batch_size, progress)
+
+
+def _n_points(drawing) -> int:
+    strokes = getattr(drawing, "strokes", None)
+    return sum(len(s[0]) for s in strokes) if strokes else 0
+
+
+def _pad_time(x: np.ndarray, multiple: int) -> np.ndarray:
+    """Zero-pad axis 1 of `(batch, time, features)` up to a multiple of `multiple`."""
+    extra = -x.shape[1] % multiple
+    if extra == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, extra), (0, 0)))
