@@ -26,6 +26,7 @@ _EXPORTS = {
     "download": "seqdoodle.datasets.sources",
     "synthetic_drawings": "seqdoodle.datasets.synthetic",
     "SYNTHETIC_CLASSES": "seqdoodle.datasets.synthetic",
+    "write_synthetic": "seqdoodle.datasets.synthetic",
     "prepare": "seqdoodle.datasets.prepare",
     "PreparedDataset": "seqdoodle.datasets.prepared",
     "load_run": "seqdoodle.artifacts",
