@@ -135,6 +135,7 @@ def analyze(
     Raises:
         MissingFileError: a folder is missing, holds no class files, or lacks a requested class.
         UnknownClassError: a requested class is not a Quick, Draw! (or synthetic) class.
+        DataFormatError: no file holds a valid drawing.
 
     Example:
     >>> summary = analyze("synthetic", "eda", ["sun", "wheel"], per_class=20)  # doctest: +SKIP
@@ -164,6 +165,8 @@ def analyze(
             for kind, stats in _read_class(name, files, per_class, seed, position, notes).items():
                 groups.setdefault(kind, {})[name] = stats
             bars.advance(task)
+        if not groups:
+            raise DataFormatError(f"no valid drawings to analyze ({'; '.join(notes[:3])})")
         kinds = [kind for kind in KINDS if kind in groups]
         task = bars.add_task("figures", total=len(kinds))
         for kind in kinds:

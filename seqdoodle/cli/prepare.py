@@ -36,7 +36,9 @@ def prepare_command(
     test: Annotated[float, typer.Option(min=0.0, max=0.9, help="Test fraction.")] = 0.1,
     seed: Annotated[int, typer.Option(help="Seed of the split (and synthetic doodles).")] = 0,
     size: Annotated[int, typer.Option(min=8, max=256, help="Bitmap side in pixels.")] = 28,
-    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    progress: Annotated[
+        bool | None, typer.Option(help="Progress bars (default: when stderr is a terminal).")
+    ] = None,
 ) -> None:
     """Take the first N drawings per class, split them (stratified, seeded), render bitmaps.
 

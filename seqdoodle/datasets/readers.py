@@ -7,7 +7,8 @@ with the file and a `limit` stops reading early. A bad line is skipped and count
 Decisions:
 - Format per file (`fmt="auto"`): the first valid drawing decides; strokes with 3 arrays make a
   raw file, 2 a simplified one. Later lines must match.
-- Simplified coordinates must be JSON integers in 0..255; raw values any finite number.
+- Simplified coordinates must be JSON integers in 0..255; raw values finite numbers within
+  +-2**53 (beyond it float64 loses whole units, and the span of a drawing can overflow).
 - An empty stroke (`[[], []]`) is dropped and counted in `ReadSummary.n_empty_strokes`; a drawing
   left with no strokes is skipped as a bad line.
 - `.npy` files may hold `(n, 784)` or `(n, 28, 28)` uint8; both are returned as an `(n, 784)` view.
@@ -35,6 +36,7 @@ BITMAP_SIDE = 28
 BITMAP_WIDTH = BITMAP_SIDE * BITMAP_SIDE
 MAX_LINE_BYTES = 16 << 20  # a longer line is skipped without being held in memory
 MAX_PROBLEMS = 1000  # problems kept in a summary; `n_skipped` counts them all
+MAX_RAW_VALUE = float(2**53)  # larger raw coordinates or times are refused
 FORMATS = ("auto", "simplified", "raw")
 _N_AXES = {"simplified": 2, "raw": 3}
 # Google's bucket-style file names, e.g. full_numpy_bitmap_cat.npy, full_simplified_cat.ndjson.
@@ -415,12 +417,20 @@ def _check_numbers(values: list, stroke: int, fmt: str) -> None:
         for v in values:
             if type(v) is not int or not 0 <= v <= 255:
                 raise DataFormatError(
-                    f"stroke {stroke}: {v!r} is not an integer in 0..255 (simplified format)"
+                    f"stroke {stroke}: {_shown(v)} is not an integer in 0..255 (simplified format)"
                 )
         return
     for v in values:
-        if type(v) not in (int, float) or not math.isfinite(v):
-            raise DataFormatError(f"stroke {stroke}: {v!r} is not a finite number")
+        # a chained comparison: False for NaN and inf, and exact (no overflow) for huge ints
+        if type(v) not in (int, float) or not -MAX_RAW_VALUE <= v <= MAX_RAW_VALUE:
+            raise DataFormatError(
+                f"stroke {stroke}: {_shown(v)} is not a finite number within +-2**53"
+            )
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 24 else f"{text[:20]}..."
 
 
 class _NonFiniteError(ValueError):
