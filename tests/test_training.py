@@ -1,0 +1,320 @@
+"""Tests of training: pipelines, run folders, resume, init_from, time limit and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from seqdoodle.artifacts import load_run
+from seqdoodle.cli import app
+from seqdoodle.datasets.prepare import prepare
+from seqdoodle.errors import DataFormatError, MissingFileError
+from seqdoodle.models.cnn import build_bitmap_classifier
+from seqdoodle.preprocess import StrokeFeatures
+from seqdoodle.training import (
+    BitmapBatches,
+    StrokeBatches,
+    cosine_lr,
+    replace_head,
+    train,
+)
+
+CLASSES = ["circle", "square", "star"]
+OTHER_CLASSES = ["circle", "zigzag", "star", "sun"]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+FAST = {"batch_size": 32, "progress": False, "time_limit": None}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """A tiny synthetic dataset with strokes: 3 classes x 40 drawings (32 train a class)."""
+    root = tmp_path_factory.mktemp("data")
+    return prepare("synthetic", root / "ds", classes=CLASSES, per_class=40, progress=False)
+
+
+@pytest.fixture(scope="module")
+def other_data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("other")
+    return prepare("synthetic", root / "ds", classes=OTHER_CLASSES, per_class=20, progress=False)
+
+
+@pytest.fixture(scope="module")
+def cnn_run(data, tmp_path_factory):
+    """A baseline CNN trained for 2 epochs: (run folder, summary)."""
+    out = tmp_path_factory.mktemp("runs") / "cnn"
+    summary = train("cnn", data.path, out, arch="baseline", epochs=2, seed=1, **FAST)
+    return out, summary
+
+
+# ----------------------------------------------------------------------------- pipelines
+
+
+def test_bitmap_batches_shuffle_per_epoch_with_a_seed(data):
+    train_idx = data.indices("train")
+    batches = BitmapBatches(data, train_idx, 16, seed=3, train=True)
+    epoch0 = batches.batch_indices(0)
+    assert len(epoch0) == batches.steps == int(np.ceil(len(train_idx) / 16))
+    assert all(np.all(np.diff(rows) > 0) for rows in epoch0)  # sorted within a batch
+    np.testing.assert_array_equal(np.sort(np.concatenate(epoch0)), train_idx)
+    again = BitmapBatches(data, train_idx, 16, seed=3, train=True).batch_indices(0)
+    assert all(np.array_equal(a, b) for a, b in zip(epoch0, again))
+    epoch1 = batches.batch_indices(1)
+    assert not all(np.array_equal(a, b) for a, b in zip(epoch0, epoch1))
+    x, y = next(batches.epoch(0))
+    assert x.shape == (16, 28, 28, 1) and x.dtype == np.float32
+    np.testing.assert_array_equal(x[..., 0], data.bitmaps[epoch0[0]])
+    np.testing.assert_array_equal(y, data.labels[epoch0[0]])
+
+
+def test_stroke_batches_are_bucketed_by_length(data):
+    features = StrokeFeatures()
+    train_idx = data.indices("train")
+    batches = StrokeBatches(data, train_idx, 8, features, seed=0, train=True)
+    lengths = np.diff(data.offsets)
+    bucket_of = {int(i): b for b, rows in enumerate(batches.buckets) for i in rows}
+    assert len(batches.buckets) > 1
+    epoch = batches.batch_indices(0)
+    assert len(epoch) == batches.steps
+    np.testing.assert_array_equal(np.sort(np.concatenate(epoch)), train_idx)
+    for rows in epoch:
+        assert len({bucket_of[int(i)] for i in rows}) == 1  # one bucket per batch
+    spans = [lengths[rows].max() - lengths[rows].min() for rows in epoch]
+    assert np.mean(spans) < lengths[train_idx].max() - lengths[train_idx].min()
+    (x, y), (x2, _) = next(batches.epoch(0)), next(batches.epoch(0))
+    np.testing.assert_array_equal(x, x2)  # augmentation is seeded per epoch
+    plain = StrokeBatches(data, train_idx, 8, features, train=False)
+    first = plain.batch_indices(0)[0]
+    assert plain.inputs(first)[:, :, 2].sum() > 0  # pen flags present
+    assert x.shape[0] == len(y) and x.shape[2] == 3
+
+
+def test_cosine_schedule_decays_to_two_percent():
+    values = [cosine_lr(0.01, p) for p in np.linspace(0, 1, 11)]
+    assert values[0] == pytest.approx(0.01) and values[-1] == pytest.approx(0.0002)
+    assert all(a > b for a, b in zip(values, values[1:]))
+
+
+# ----------------------------------------------------------------------------- run folders
+
+
+@pytest.mark.slow
+def test_train_cnn_writes_a_complete_run_folder(cnn_run, data):
+    out, summary = cnn_run
+    for name in ("model.keras", "config.json", "classes.txt", "history.csv", "history.json"):
+        assert (out / name).is_file(), name
+    assert (out / "training.png").read_bytes()[:8] == PNG_MAGIC
+    history = json.loads((out / "history.json").read_text())
+    assert history["epoch"] == [1, 2] and len(history["val_accuracy"]) == 2
+    assert (out / "history.csv").read_text().splitlines()[0].startswith("epoch,loss,accuracy")
+    metrics = json.loads((out / "metrics.json").read_text())
+    test_idx = data.indices("test")
+    assert metrics["n"] == len(test_idx) and 0.0 <= metrics["top1"] <= 1.0
+    assert summary["test_top1"] == pytest.approx(metrics["top1"])
+    assert summary["epochs_run"] == 2 and summary["samples_per_second"] > 0
+    assert summary["best_val_accuracy"] == max(history["val_accuracy"])
+    config = json.loads((out / "config.json").read_text())
+    assert config["kind"] == "cnn" and config["input"] == {"type": "bitmap", "size": 28}
+    assert config["train"]["epochs"] == 2 and config["classes"] == CLASSES
+    with np.load(out / "test_predictions.npz") as saved:
+        np.testing.assert_array_equal(saved["ids"], test_idx)
+        assert saved["probs"].shape == (len(test_idx), len(CLASSES))
+    run = load_run(out)  # the model reloads and predicts like the saved predictions
+    probs = run.predict_proba_dataset(data, test_idx)
+    with np.load(out / "test_predictions.npz") as saved:
+        np.testing.assert_allclose(probs, saved["probs"], atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def rnn_run(data, tmp_path_factory):
+    """A default stroke model trained for 1 epoch: (run folder, summary)."""
+    out = tmp_path_factory.mktemp("runs") / "rnn"
+    return out, train("rnn", data.path, out, epochs=1, **FAST)
+
+
+@pytest.mark.slow
+def test_train_rnn_writes_a_run_with_its_stroke_encoding(rnn_run, data):
+    out, summary = rnn_run
+    assert summary["epochs_run"] == 1
+    for name in ("model.keras", "config.json", "classes.txt", "history.csv", "metrics.json"):
+        assert (out / name).is_file(), name
+    assert (out / "training.png").read_bytes()[:8] == PNG_MAGIC
+    run = load_run(out)
+    features = StrokeFeatures.from_config(run.input_config)
+    assert features.scale != (1.0, 1.0)  # fitted on the training drawings
+    assert json.loads((out / "metrics.json").read_text())["top1"] == summary["test_top1"]
+    drawings = list(data.drawings(data.indices("test")[:5]))
+    probs = run.predict_proba(drawings)
+    assert probs.shape == (5, len(CLASSES))
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------- resume
+
+
+class _InterruptAfterFirstEpoch(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.slow
+def test_rerun_continues_after_an_interrupt(data, tmp_path):
+    out = tmp_path / "resume"
+    args = dict(arch="baseline", epochs=3, seed=2, **FAST)
+    with pytest.raises(KeyboardInterrupt):
+        train("cnn", data.path, out, callbacks=[_InterruptAfterFirstEpoch()], **args)
+    state = json.loads((out / "checkpoint" / "state.json").read_text())
+    assert state["epoch"] == 1 and not state["finished"]
+    assert (out / "checkpoint" / "last.keras").is_file() and not (out / "metrics.json").exists()
+    first = {key: values[0] for key, values in state["history"].items()}
+
+    summary = train("cnn", data.path, out, **args)
+    assert summary["resumed_from_epoch"] == 1 and summary["epochs_run"] == 3
+    history = json.loads((out / "history.json").read_text())
+    assert history["epoch"] == [1, 2, 3]
+    assert {key: values[0] for key, values in history.items()} == first  # not retrained
+    steps = int(np.ceil(len(data.indices("train")) / FAST["batch_size"]))
+    last = keras.saving.load_model(out / "checkpoint" / "last.keras")
+    assert int(last.optimizer.iterations) == 3 * steps  # optimizer state carried over
+
+    again = train("cnn", data.path, out, **args)
+    assert again["already_finished"] and again["epochs_run"] == 3
+    assert json.loads((out / "history.json").read_text()) == history
+
+    more = train("cnn", data.path, out, **{**args, "epochs": 4})  # more epochs extend the run
+    assert more["resumed_from_epoch"] == 3 and more["epochs_run"] == 4
+    assert json.loads((out / "history.json").read_text())["epoch"] == [1, 2, 3, 4]
+
+
+@pytest.mark.slow
+def test_run_folder_of_another_kind_or_dataset_is_refused(cnn_run, data, other_data):
+    out, _ = cnn_run
+    with pytest.raises(DataFormatError, match="holds a cnn"):
+        train("rnn", data.path, out, **FAST)
+    with pytest.raises(DataFormatError, match="another dataset"):
+        train("cnn", other_data.path, out, arch="baseline", **FAST)
+    with pytest.raises(DataFormatError, match="holds a cnn \\(baseline\\)"):
+        train("cnn", data.path, out, arch="default", **FAST)
+
+
+@pytest.mark.slow
+def test_time_limit_stops_after_the_first_epoch(data, tmp_path):
+    summary = train(
+        "cnn", data.path, tmp_path / "t", arch="baseline", epochs=5, batch_size=32,
+        time_limit=0.001, progress=False,
+    )  # fmt: skip
+    assert summary["epochs_run"] == 1 and summary["stop_reason"] == "time_limit"
+    assert (tmp_path / "t" / "metrics.json").is_file()
+
+
+# ----------------------------------------------------------------------------- init_from
+
+
+def test_replace_head_keeps_backbone_and_shared_classes():
+    model = build_bitmap_classifier(3, arch="baseline", seed=0)
+    new = replace_head(model, ["a", "b", "c"], ["c", "d", "a", "e"])
+    assert new.output_shape == (None, 4)
+    assert new.get_layer("backbone") is model.get_layer("backbone")
+    kernel, bias = model.layers[-1].get_weights()
+    new_kernel, _ = new.layers[-1].get_weights()
+    np.testing.assert_array_equal(new_kernel[:, 0], kernel[:, 2])  # "c"
+    np.testing.assert_array_equal(new_kernel[:, 2], kernel[:, 0])  # "a"
+    x = np.random.default_rng(0).integers(0, 256, (2, 28, 28, 1)).astype("float32")
+    np.testing.assert_allclose(new.predict_on_batch(x).sum(axis=1), 1.0, atol=1e-5)
+
+
+def _backbone_weights(run_path):
+    return [w.copy() for w in load_run(run_path).model.get_layer("backbone").get_weights()]
+
+
+@pytest.mark.slow
+def test_init_from_with_other_classes_replaces_the_head_and_freezes(cnn_run, other_data, tmp_path):
+    source, _ = cnn_run
+    before = _backbone_weights(source)
+    out = tmp_path / "tuned"
+    summary = train(
+        "cnn", other_data.path, out, arch="baseline", epochs=1, init_from=source,
+        freeze_backbone=True, **FAST,
+    )  # fmt: skip
+    assert summary["epochs_run"] == 1
+    run = load_run(out)
+    assert run.model.output_shape == (None, len(OTHER_CLASSES))
+    assert run.classes == OTHER_CLASSES
+    after = _backbone_weights(out)
+    assert len(after) == len(before) > 0
+    for a, b in zip(before, after):
+        np.testing.assert_array_equal(a, b)  # frozen: unchanged by training
+    assert run.config["train"]["init_from"] == str(source)
+
+
+@pytest.mark.slow
+def test_init_from_without_freezing_trains_the_backbone(cnn_run, other_data, tmp_path):
+    source, _ = cnn_run
+    before = _backbone_weights(source)
+    out = tmp_path / "tuned"
+    train("cnn", other_data.path, out, arch="baseline", epochs=1, init_from=source, **FAST)
+    after = _backbone_weights(out)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after))
+
+
+@pytest.mark.slow
+def test_init_from_a_stroke_run_reuses_its_encoding(rnn_run, other_data, tmp_path):
+    source, _ = rnn_run
+    out = tmp_path / "tuned"
+    train("rnn", other_data.path, out, epochs=1, init_from=source, **FAST)
+    tuned, original = load_run(out), load_run(source)
+    assert tuned.input_config == original.input_config  # not refitted on the new data
+    assert tuned.model.output_shape == (None, len(OTHER_CLASSES))
+    with pytest.raises(DataFormatError, match="holds a 'rnn' model"):
+        train("cnn", other_data.path, tmp_path / "x", init_from=source, **FAST)
+
+
+def test_bad_arguments_are_refused(data, tmp_path):
+    with pytest.raises(DataFormatError, match="unknown rnn arch"):
+        train("rnn", data.path, tmp_path / "r", arch="baseline")
+    with pytest.raises(DataFormatError, match="unknown model kind"):
+        train("svm", data.path, tmp_path / "r")
+    with pytest.raises(DataFormatError, match="freeze_backbone needs init_from"):
+        train("cnn", data.path, tmp_path / "r", freeze_backbone=True)
+    with pytest.raises(MissingFileError, match="no such dataset folder"):
+        train("cnn", tmp_path / "missing", tmp_path / "r")
+    assert not (tmp_path / "r").exists()
+
+
+# ----------------------------------------------------------------------------- CLI
+
+runner = CliRunner()
+
+
+def test_cli_missing_dataset_is_one_line(tmp_path):
+    result = runner.invoke(
+        app, ["train", "cnn", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: ")
+    assert str(tmp_path / "nope") in lines[0]
+
+
+def test_cli_usage_error_for_an_unknown_arch(data, tmp_path):
+    result = runner.invoke(
+        app, ["train", "rnn", "--data", str(data.path), "--out", str(tmp_path / "r"),
+              "--arch", "baseline"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+
+
+@pytest.mark.slow
+def test_cli_trains_a_run(data, tmp_path):
+    out = tmp_path / "run"
+    args = ["train", "cnn", "--data", str(data.path), "--out", str(out), "--arch", "baseline",
+            "--epochs", "1", "--batch-size", "32", "--no-progress"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"{out}: 1 epochs" in result.stdout
+    assert load_run(out).kind == "cnn"
+    assert json.loads((out / "config.json").read_text())["train"]["batch_size"] == 32
