@@ -80,8 +80,13 @@ def prepare(
     with folder_lock(out, "prepare"):
         existing = out / "manifest.json"
         if existing.exists():
-            old = json.loads(existing.read_text())
-            if old.get("args") == json.loads(json.dumps(args)):
+            try:
+                old = json.loads(existing.read_text("utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise DataFormatError(
+                    f"{existing}: not valid JSON; remove {out} or use another --out"
+                ) from None
+            if isinstance(old, dict) and old.get("args") == json.loads(json.dumps(args)):
                 return PreparedDataset(out)
             raise DataFormatError(
                 f"{out}: already holds a dataset prepared with other arguments; use another --out"

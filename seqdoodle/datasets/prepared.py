@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tokenize
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,13 @@ def split_assignment(n: int, val: float, test: float, seed: int, class_position:
     return out
 
 
+def _read_json_or_none(path: Path):
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
 class DatasetWriter:
     """Write a prepared dataset class by class, resumably.
 
@@ -63,9 +71,9 @@ class DatasetWriter:
         self.parts.mkdir(parents=True, exist_ok=True)
         args_path = self.parts / "args.json"
         key = {"classes": self.classes, "has_strokes": has_strokes, "size": size, **(args or {})}
-        if args_path.exists() and json.loads(args_path.read_text()) != json.loads(
+        if args_path.exists() and _read_json_or_none(args_path) != json.loads(
             json.dumps(key, sort_keys=True, default=str)
-        ):
+        ):  # parts of other arguments (or of unreadable ones) are discarded
             shutil.rmtree(self.parts)
             self.parts.mkdir(parents=True)
         write_json(args_path, key)
@@ -207,6 +215,32 @@ class _NpyStream:
         self.tmp.replace(self.path)
 
 
+def _check_manifest(manifest: dict, path: Path) -> None:
+    """Raise DataFormatError, naming `path`, unless the manifest's fields have their types."""
+    checks = {
+        "classes": lambda v: isinstance(v, list) and all(isinstance(c, str) and c for c in v),
+        "files": lambda v: (
+            isinstance(v, dict)
+            and all(Path(k).name == k and not k.startswith(".") for k in v)  # names in the folder
+            and all(isinstance(h, str) for h in v.values())
+        ),
+        "n": _is_count,
+        "size": _is_count,
+        "has_strokes": lambda v: isinstance(v, bool),
+    }
+    for key, valid in checks.items():
+        if key not in manifest:
+            raise DataFormatError(f"{path}: field {key!r} missing")
+        if not valid(manifest[key]):
+            raise DataFormatError(f"{path}: field {key!r} has a wrong value {manifest[key]!r:.60}")
+    if manifest["has_strokes"] and not _is_count(manifest.get("n_points")):
+        raise DataFormatError(f"{path}: field 'n_points' missing or not a count")
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 class PreparedDataset:
     """A prepared dataset folder, opened with memory-mapped arrays.
 
@@ -241,9 +275,7 @@ class PreparedDataset:
             raise DataFormatError(f"{manifest_path}: not valid JSON") from None
         if not isinstance(self.manifest, dict) or self.manifest.get("format") != FORMAT:
             raise DataFormatError(f"{manifest_path}: not a seqdoodle dataset manifest")
-        for key in ("classes", "files", "n", "size", "has_strokes"):
-            if key not in self.manifest:
-                raise DataFormatError(f"{manifest_path}: field {key!r} missing")
+        _check_manifest(self.manifest, manifest_path)
         self.classes: list[str] = list(self.manifest["classes"])
         self.size = int(self.manifest["size"])
         self.has_strokes = bool(self.manifest["has_strokes"])
@@ -275,7 +307,7 @@ class PreparedDataset:
             raise MissingFileError(f"{file}: missing from the prepared dataset")
         try:
             array = np.load(file, mmap_mode="r" if mmap else None, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as e:
+        except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:
             raise DataFormatError(f"{file}: unreadable or truncated npy ({e})") from None
         if array.shape != tuple(shape) or array.dtype != np.dtype(dtype):
             raise DataFormatError(

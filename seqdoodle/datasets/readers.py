@@ -20,6 +20,7 @@ import gzip
 import math
 import os
 import re
+import tokenize
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -469,6 +470,6 @@ def _npy_header(path: Path) -> tuple[tuple, bool, np.dtype, int]:
             raise DataFormatError(f"{path}: unsupported .npy format version {version}")
         try:
             shape, fortran, dtype = readers[version](f)
-        except (ValueError, SyntaxError, EOFError) as e:
+        except (ValueError, SyntaxError, EOFError, tokenize.TokenError) as e:
             raise DataFormatError(f"{path}: corrupt .npy header ({_json_reason(e)})") from None
         return tuple(shape), bool(fortran), dtype, f.tell()

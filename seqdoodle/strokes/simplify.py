@@ -48,7 +48,8 @@ def simplify_strokes(raw_strokes, epsilon: float = EPSILON) -> list[list[list[in
         the top-left corner with the longer side spanning 0..255.
 
     Raises:
-        DataFormatError: malformed strokes, NaN/infinite coordinates, or no points at all.
+        DataFormatError: malformed strokes, NaN/infinite coordinates, a span beyond float64,
+            or no points at all.
 
     Example:
     >>> simplify_strokes([[[100, 150, 300], [200, 201, 250]], [[120], [240]]])
@@ -57,7 +58,10 @@ def simplify_strokes(raw_strokes, epsilon: float = EPSILON) -> list[list[list[in
     strokes = _raw_to_arrays(raw_strokes)
     allxy = np.concatenate(strokes)
     low = allxy.min(axis=0)
-    extent = float((allxy - low).max())
+    with np.errstate(over="ignore", invalid="ignore"):
+        extent = float((allxy - low).max())
+    if not np.isfinite(extent):
+        raise DataFormatError("coordinates span more than float64 can hold")
     out = []
     for stroke in strokes:
         xy = stroke - low

@@ -1,0 +1,301 @@
+"""Shared helpers of the fault tests: CLI invocation and its one-line checks, bad-file writers,
+folder snapshots and a slow local HTTP server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from seqdoodle.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+# TensorFlow's C++ start-up lines (absl logging before InitializeLog), which no environment
+# variable silences in TF 2.21; real subprocesses that import TensorFlow print them.
+_TF_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWE]\d{4} \d\d:\d\d:\d+\.\d+ "
+    r"|To enable the following instructions: |This TensorFlow binary is optimized )"
+)
+
+
+def invoke(*args, env: dict | None = None):
+    """Run the typer app in-process with `args` (converted to str); returns click's Result."""
+    return runner.invoke(app, [str(a) for a in args], env=env)
+
+
+def output_lines(text: str) -> list[str]:
+    """The non-empty lines of CLI output, TensorFlow's C++ start-up noise left out."""
+    return [line for line in text.splitlines() if line.strip() and not _TF_NOISE.match(line)]
+
+
+def assert_one_error(result, *fragments: str) -> str:
+    """Exit code 1, no traceback, exactly one line `Error: ...` that contains every fragment.
+
+    Works for `CliRunner` results (`.output`, `.exit_code`) and `subprocess.CompletedProcess`.
+    """
+    text, code = _text_and_code(result)
+    assert "Traceback" not in text, text
+    assert code == 1, f"exit code {code}, expected 1:\n{text}"
+    lines = output_lines(text)
+    assert len(lines) == 1, f"expected one error line, got {len(lines)}:\n{text}"
+    line = lines[0]
+    assert line.startswith("Error: "), line
+    for fragment in fragments:
+        assert fragment in line, f"{fragment!r} not in {line!r}"
+    return line
+
+
+def assert_usage_error(result, *fragments: str) -> str:
+    """Exit code 2 (bad command-line usage), no traceback; fragments appear in the output."""
+    text, code = _text_and_code(result)
+    assert "Traceback" not in text, text
+    assert code == 2, f"exit code {code}, expected 2:\n{text}"
+    for fragment in fragments:
+        assert fragment in text, f"{fragment!r} not in {text!r}"
+    return text
+
+
+def assert_ok(result) -> str:
+    """Exit code 0 and no traceback; returns the output."""
+    text, code = _text_and_code(result)
+    assert "Traceback" not in text, text
+    assert code == 0, f"exit code {code}, expected 0:\n{text}"
+    return text
+
+
+def _text_and_code(result) -> tuple[str, int]:
+    if isinstance(result, subprocess.CompletedProcess):
+        return (result.stdout or "") + (result.stderr or ""), result.returncode
+    return result.output, result.exit_code
+
+
+def cli_env(**extra) -> dict:
+    """Environment of a real `python -m seqdoodle` subprocess (quiet TensorFlow, no debug)."""
+    env = {k: v for k, v in os.environ.items() if k != "SEQDOODLE_DEBUG"}
+    env.update(TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="", PYTHONUNBUFFERED="1")
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def cli_command(*args) -> list[str]:
+    return [sys.executable, "-m", "seqdoodle", *map(str, args)]
+
+
+def run_cli(*args, timeout: float = 120, cwd=None) -> subprocess.CompletedProcess:
+    """Run the real entry point `python -m seqdoodle ARGS` and wait for it."""
+    return subprocess.run(
+        cli_command(*args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=cli_env(),
+        cwd=cwd or REPO,
+    )
+
+
+def start_cli(*args, cwd=None) -> subprocess.Popen:
+    """Start `python -m seqdoodle ARGS` in the background (stdout/stderr piped, text)."""
+    return subprocess.Popen(
+        cli_command(*args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+        cwd=cwd or REPO,
+    )
+
+
+def wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None):
+    """Poll `predicate()` every 20 ms until it is truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            out, err = proc.communicate()
+            raise AssertionError(f"process ended ({proc.returncode}) before {what}:\n{out}{err}")
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+# ----------------------------------------------------------------------------- bad files
+
+
+def drawing_line(strokes, word: str = "cat", **fields) -> str:
+    """One ndjson line in Google's format (compact JSON)."""
+    return json.dumps({"word": word, "drawing": strokes, **fields}, separators=(",", ":"))
+
+
+GOOD_STROKES = [[[0, 100, 255], [0, 200, 30]], [[10, 10], [0, 255]]]
+GOOD_RAW = [[[10.5, 60.0, 300.25], [5.0, 90.5, 40.0], [0, 17, 34]]]
+
+
+def good_line(i: int = 0, word: str = "cat") -> str:
+    """A valid simplified drawing; `i` moves it so lines differ."""
+    strokes = [[[min(255, x + i) for x in s[0]], s[1]] for s in GOOD_STROKES]
+    return drawing_line(strokes, word, key_id=str(1000 + i))
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def long_drawing(n_points: int = 10_000, n_strokes: int = 10) -> list:
+    """A valid simplified drawing of `n_points` points (ints 0..255) in `n_strokes` strokes."""
+    per = n_points // n_strokes
+    strokes = []
+    for s in range(n_strokes):
+        xs = [(7 * i + 13 * s) % 256 for i in range(per)]
+        ys = [(3 * i + 29 * s) % 256 for i in range(per)]
+        strokes.append([xs, ys])
+    return strokes
+
+
+# ----------------------------------------------------------------------------- folders
+
+
+def snapshot(folder: Path, hidden: bool = False) -> dict[str, bytes]:
+    """Every file under `folder` as relative path -> bytes (hidden names only when asked)."""
+    out = {}
+    for path in sorted(Path(folder).rglob("*")):
+        rel = path.relative_to(folder)
+        if not hidden and any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_file():
+            out[str(rel)] = path.read_bytes()
+    return out
+
+
+def assert_same_files(a: Path, b: Path) -> None:
+    """The visible files of two folders are the same names with the same bytes."""
+    left, right = snapshot(a), snapshot(b)
+    assert sorted(left) == sorted(right)
+    differ = [name for name in left if left[name] != right[name]]
+    assert not differ, f"files differ: {differ}"
+
+
+# ----------------------------------------------------------------------------- HTTP server
+
+
+GATE_BYTES = 1 << 17  # more than one read of the downloader, so its `.part` has grown
+
+
+class FileServer:
+    """A local HTTP server in Google's bucket layout over `root`, optionally slow or faulty.
+
+    Args:
+        root: Path. Served folder (`root/numpy_bitmap/cat.npy` is `/numpy_bitmap/cat.npy`).
+        chunk: int. Bytes written at a time. Defaults to 64 KiB.
+        delay: float. Seconds to sleep after each chunk. Defaults to 0.
+        status: int or None. Answer every request with this error status. Defaults to None.
+        cut_after: int or None. On the first request, close the connection after this many
+            body bytes (Content-Length still announces the whole file). Defaults to None.
+        always_cut: bool. Cut every request after `cut_after` bytes, not just the first.
+        gate: threading.Event or None. When given, each response pauses after its first
+            `GATE_BYTES` until the event is set. Defaults to None.
+        gate_path: str. Only requests whose path contains this are held. Defaults to "" (all).
+
+    Attributes:
+        url: str. `http://127.0.0.1:PORT`.
+        requests: list of (path, Range header or None).
+    """
+
+    def __init__(
+        self,
+        root,
+        chunk=1 << 16,
+        delay=0.0,
+        status=None,
+        cut_after=None,
+        always_cut=False,
+        gate: threading.Event | None = None,
+        gate_path: str = "",
+    ):
+        self.root, self.chunk, self.delay, self.gate = Path(root), chunk, delay, gate
+        self.gate_path = gate_path
+        self.status, self.cut_after, self.always_cut = status, cut_after, always_cut
+        self.requests: list[tuple[str, str | None]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                server._serve(self)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> FileServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        from urllib.parse import unquote
+
+        rng = h.headers.get("Range")
+        first = not self.requests
+        self.requests.append((h.path, rng))
+        if self.status:
+            h.send_error(self.status)
+            return
+        path = self.root / unquote(h.path.lstrip("/"))
+        if not path.is_file():
+            h.send_error(404)
+            return
+        data = path.read_bytes()
+        start = 0
+        if rng:
+            start = int(re.match(r"bytes=(\d+)-", rng).group(1))
+            if start >= len(data):
+                h.send_response(416)
+                h.send_header("Content-Range", f"bytes */{len(data)}")
+                h.send_header("Content-Length", "0")
+                h.end_headers()
+                return
+            h.send_response(206)
+            h.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        else:
+            h.send_response(200)
+        h.send_header("Content-Length", str(len(data) - start))
+        h.end_headers()
+        limit = len(data)
+        gated = self.gate is not None and self.gate_path in h.path
+        if self.cut_after is not None and (first or self.always_cut):
+            limit = min(limit, start + self.cut_after)
+        try:
+            for at in range(start, limit, self.chunk):
+                h.wfile.write(data[at : min(at + self.chunk, limit)])
+                h.wfile.flush()
+                if gated and at - start < GATE_BYTES <= at + self.chunk - start:
+                    self.gate.wait(timeout=60)
+                if self.delay:
+                    time.sleep(self.delay)
+        except (BrokenPipeError, ConnectionResetError):
+            return
+        if limit < len(data):
+            h.close_connection = True
+            h.connection.shutdown(2)
