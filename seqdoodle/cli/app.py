@@ -37,9 +37,13 @@ def handle_errors(func):
     Unexpected exceptions also become one line; set SEQDOODLE_DEBUG=1 to see the traceback.
     """
 
+    needs_tensorflow = func.__module__ in _TENSORFLOW_COMMAND_MODULES
+
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
+            if needs_tensorflow:
+                import_tensorflow_quietly()
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort, SystemExit, *_USAGE_ERRORS):
             raise
@@ -66,6 +70,35 @@ def handle_errors(func):
             ) from None
 
     return wrapper
+
+
+_TENSORFLOW_COMMAND_MODULES = {
+    "seqdoodle.cli.train",
+    "seqdoodle.cli.evaluate",
+    "seqdoodle.cli.compare",
+}
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with file descriptor 2 pointed at /dev/null.
+
+    TensorFlow's C++ start-up lines (oneDNN notice, CUDA probing) go straight to fd 2 before any log
+    level applies; silencing them keeps a failed command's output to its one error line.
+    SEQDOODLE_DEBUG=1 leaves them visible.
+    """
+    if "tensorflow" in sys.modules or os.environ.get("SEQDOODLE_DEBUG"):
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _one_line(e: BaseException) -> str:
