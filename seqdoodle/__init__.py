@@ -36,7 +36,7 @@ _EXPORTS = {
     "train": "seqdoodle.training",
     "evaluate": "seqdoodle.evaluation",
     "compare": "seqdoodle.pipeline",
-    "encoders": "seqdoodle.models.encoders",
+    "encoders": "seqdoodle.encoders",
 }
 
 
