@@ -2,7 +2,8 @@
 
 ```
 RUN/
-  model.keras    the model (Keras 3 format), written under a temporary name, then renamed
+  model.keras    the model (Keras 3 format) for inference, without optimizer state; written
+                 under a temporary name, then renamed
   config.json    {"kind": "cnn"|"rnn", "arch", "classes", "input", "dataset", "train",
                  "seqdoodle_version"}; written last, so a folder with it is complete
   classes.txt    one class a line (for people and other tools; must agree with config.json)
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from seqdoodle.errors import DataFormatError, MissingFileError
-from seqdoodle.fileio import write_json, write_text
+from seqdoodle.fileio import save_keras, write_json, write_text
 
 KINDS = ("cnn", "rnn")
 MODEL_FILE = "model.keras"
@@ -47,7 +48,8 @@ def _check_classes(classes, where: str) -> list[str]:
 def save_run(out: str | os.PathLike, model, config: dict, classes: Sequence[str]) -> Path:
     """Write a run folder: `model.keras`, `classes.txt`, then `config.json`.
 
-    The model is saved under a temporary `.keras` name inside the folder and renamed, so a reader
+    The model is saved without optimizer state (a run is for inference; training checkpoints
+    keep theirs), under a temporary `.keras` name inside the folder, then renamed, so a reader
     never sees half a file. `config["classes"]` is set to `classes` (they must agree when the
     config already has them) and `seqdoodle_version` is filled in when absent.
 
@@ -87,15 +89,38 @@ def save_run(out: str | os.PathLike, model, config: dict, classes: Sequence[str]
     config["classes"] = classes
     config.setdefault("seqdoodle_version", __version__)
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / f".{MODEL_FILE}.tmp-{os.getpid()}.keras"  # Keras needs the .keras suffix
-    try:
-        model.save(tmp)
-        os.replace(tmp, out / MODEL_FILE)
-    finally:
-        tmp.unlink(missing_ok=True)
+    save_keras(inference_model(model), out / MODEL_FILE)
     write_text(out / CLASSES_FILE, "".join(f"{c}\n" for c in classes))
     write_json(out / CONFIG_FILE, config)
     return out
+
+
+def inference_model(model):
+    """The model without its optimizer: an uncompiled view that shares the layers and weights.
+
+    Saving a compiled model stores the optimizer's state too (Adam: two slots per weight, so
+    about 3x the file); Keras 3 ignores `include_optimizer` for `.keras` files. A functional
+    model (all seqdoodle models are) is rebuilt over the same layers without compiling; a model
+    without a symbolic input and output (e.g. subclassed) is returned as it is.
+
+    Args:
+        model: keras.Model. A model, compiled or not.
+
+    Returns:
+        keras.Model with the same inputs, outputs, layers and weights and no optimizer.
+
+    Example:
+    >>> inference_model(trained).count_params() == trained.count_params()  # doctest: +SKIP
+    True
+    """
+    import keras
+
+    if getattr(model, "optimizer", None) is None:
+        return model
+    try:
+        return keras.Model(model.input, model.output, name=model.name)
+    except (AttributeError, ValueError, TypeError):  # no graph to rebuild
+        return model
 
 
 def _read_config(path: Path) -> dict:
@@ -113,8 +138,19 @@ def _read_config(path: Path) -> dict:
     return config
 
 
-def _check_keras_file(path: Path) -> None:
-    """Raise DataFormatError unless `path` is a complete `.keras` zip archive."""
+def check_keras_file(path: str | os.PathLike) -> None:
+    """Check that `path` is a complete `.keras` zip archive (without loading it).
+
+    Args:
+        path: str or PathLike. The `.keras` file.
+
+    Raises:
+        DataFormatError: not a zip archive, truncated, without `config.json` or
+            `model.weights.h5`, or a member whose CRC does not match (one line naming `path`).
+
+    Example:
+    >>> check_keras_file("runs/cnn/model.keras")  # doctest: +SKIP
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
@@ -130,14 +166,31 @@ def _check_keras_file(path: Path) -> None:
         raise DataFormatError(f"{path}: corrupt or truncated Keras file (bad checksum of {bad})")
 
 
-def _load_model(path: Path):
+def load_keras_model(path: str | os.PathLike, compile: bool = False):
+    """Load a `.keras` file in safe mode after `check_keras_file`; every failure is one line.
+
+    Args:
+        path: str or PathLike. The `.keras` file.
+        compile: bool. Restore the compiled state (optimizer included) too, as training
+            checkpoints need. Defaults to False.
+
+    Returns:
+        keras.Model.
+
+    Raises:
+        DataFormatError: a corrupt or truncated file, a model that holds code (refused, never
+            run), or one Keras cannot rebuild.
+
+    Example:
+    >>> model = load_keras_model("runs/cnn/model.keras")  # doctest: +SKIP
+    """
     import keras
 
     import seqdoodle.models  # noqa: F401 - registers the serializable seqdoodle layers
 
-    _check_keras_file(path)
+    check_keras_file(path)
     try:
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
+        return keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as e:  # noqa: BLE001 - Keras raises many types; report one line
         text = " ".join(str(e).split())
         if "safe_mode" in text or "arbitrary code" in text:
@@ -186,7 +239,7 @@ def load_run(path: str | os.PathLike) -> Run:
                 f"{classes_path}: {len(listed)} classes that differ from the {len(classes)} in "
                 f"{CONFIG_FILE} (edited?)"
             )
-    model = _load_model(model_path)
+    model = load_keras_model(model_path)
     width = model.output_shape[-1]
     if width != len(classes):
         raise DataFormatError(

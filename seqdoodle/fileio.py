@@ -66,6 +66,37 @@ def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
         np.save(f, array, allow_pickle=False)
 
 
+def save_keras(model, path: str | os.PathLike) -> None:
+    """Save a Keras model as a `.keras` file atomically: temporary name, fsync, rename.
+
+    Keras picks the format by the file suffix, so the temporary name beside `path` ends with
+    `.keras` too. The model is saved as it is: a compiled model keeps its optimizer state.
+
+    Args:
+        model: keras.Model. The model to save.
+        path: str or PathLike. Target file; must end with `.keras`.
+
+    Raises:
+        ValueError: `path` does not end with `.keras`.
+
+    Example:
+    >>> save_keras(model, "runs/demo/model.keras")  # doctest: +SKIP
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"{path}: a Keras model file must end with .keras")
+    tmp = path.with_name(f"{temporary_path(path).name}.keras")
+    try:
+        model.save(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
 def _json_default(obj):
     if isinstance(obj, np.integer):
         return int(obj)

@@ -6,6 +6,14 @@ schedule and early stopping on validation accuracy, keeps the best model as the 
 `model.keras`, and after every epoch writes a checkpoint (`checkpoint/last.keras` with the optimizer
 state, `checkpoint/state.json`) so that rerunning the same call continues where it stopped. At the
 end the best model is scored on the test split (`metrics.json`, `test_predictions.npz`).
+
+Writing an epoch (`_Trainer._commit_epoch`): `checkpoint/state.json` is the commit. The weights
+are staged as `checkpoint/epoch-N.keras` before it and renamed to `last.keras` after it; the best
+model (`model.keras`, `config.json`) and the history files follow it, except at a folder's first
+commit, when the best model comes first so that a folder with a state always has a `model.keras`.
+Resuming finishes whatever a stop left undone: renames a committed stage, drops an uncommitted one,
+re-saves the best model from `last.keras` when the last epoch was the best, and rewrites the
+history. A folder with `checkpoint/` but no state (stopped inside the first epoch) starts over.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import csv
 import io
 import json
 import math
+import numbers
 import os
 import signal
 import sys
@@ -25,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from seqdoodle.errors import DataFormatError, MissingFileError
-from seqdoodle.fileio import TMP_MARK, folder_lock, sha256_file, write_json, write_text
+from seqdoodle.fileio import folder_lock, save_keras, sha256_file, write_json, write_text
 from seqdoodle.preprocess import (
     StrokeFeatures,
     bitmap_batch,
@@ -45,6 +54,8 @@ MIN_LR_FRACTION = 0.02  # the cosine schedule ends at this fraction of the initi
 EVAL_RESERVE_S = 20.0  # kept free under the time limit for loading and scoring the best model
 N_BUCKETS = 8
 CHECKPOINT, STATE, LAST = "checkpoint", "state.json", "last.keras"
+RUN_FILES = ("model.keras", "config.json", "classes.txt", "history.json", "history.csv",
+             "training.png")  # fmt: skip
 STOP_REASONS = {
     "epochs": "all epochs done",
     "early_stopping": "early stopping",
@@ -143,7 +154,7 @@ def train(
     out = Path(out)
     manifest_sha = sha256_file(ds.path / "manifest.json")
     with folder_lock(out, "train"):
-        state = _load_state(out, kind, arch, manifest_sha)
+        state = _load_state(out, kind, arch, manifest_sha, say)
         stored = state["config"]["train"]["epochs"] if state else None
         requested = int(epochs or stored or DEFAULTS[kind]["epochs"])
         if state is not None and state["finished"] and requested <= stored:
@@ -192,20 +203,18 @@ def train(
 # ----------------------------------------------------------------------------- run state
 
 
-def _load_state(out: Path, kind: str, arch: str, manifest_sha: str) -> dict | None:
-    """The checkpoint state of `out`, checked against this call; None for a fresh folder."""
-    path = out / CHECKPOINT / STATE
+def _load_state(out: Path, kind: str, arch: str, manifest_sha: str, say) -> dict | None:
+    """The checkpoint state of `out`, checked against this call; None to start afresh.
+
+    Also finishes what a stop left undone in `checkpoint/` (see the module docstring).
+    """
+    ckpt = out / CHECKPOINT
+    path = ckpt / STATE
     if not path.exists():
-        if (out / "config.json").exists() or (out / "model.keras").exists():
-            raise DataFormatError(
-                f"{out}: already holds a run without a checkpoint to resume; use another --out"
-            )
+        _start_over(out, say)
         return None
-    try:
-        state = json.loads(path.read_text())
-        config = state["config"]
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
-        raise DataFormatError(f"{path}: unreadable training state; use another --out") from None
+    state = _read_state(path)
+    config = state["config"]
     if config["kind"] != kind or config["arch"] != arch:
         raise DataFormatError(
             f"{out}: holds a {config['kind']} ({config['arch']}) run, not {kind} ({arch}); "
@@ -216,9 +225,107 @@ def _load_state(out: Path, kind: str, arch: str, manifest_sha: str) -> dict | No
             f"{out}: was trained on another dataset ({config['dataset']['path']}); "
             "use another --out"
         )
-    if not (out / CHECKPOINT / LAST).exists():
-        raise MissingFileError(f"{out / CHECKPOINT / LAST}: checkpoint missing; use another --out")
+    committed = ckpt / _staged_name(state["epoch"])
+    if committed.exists():  # stopped between the commit and the rename
+        os.replace(committed, ckpt / LAST)
+    for stale in ckpt.glob("epoch-*.keras"):  # staged, never committed
+        stale.unlink()
+    if not (ckpt / LAST).exists():
+        raise MissingFileError(f"{ckpt / LAST}: checkpoint missing; use another --out")
     return state
+
+
+def _start_over(out: Path, say) -> None:
+    """Clear a folder that `train` left inside its first epoch; refuse any other run folder."""
+    present = [name for name in RUN_FILES if (out / name).exists()]
+    if not (out / CHECKPOINT).is_dir():
+        if "config.json" in present or "model.keras" in present:
+            raise DataFormatError(
+                f"{out}: already holds a run without a checkpoint to resume; use another --out"
+            )
+        return
+    leftovers = [out / name for name in present]
+    leftovers += [*(out / CHECKPOINT).glob("epoch-*.keras"), out / CHECKPOINT / LAST]
+    leftovers = [p for p in leftovers if p.is_file()]
+    for p in leftovers:
+        p.unlink()
+    if leftovers:
+        say(f"{out}: stopped before its first checkpoint; starting over")
+
+
+def _staged_name(epoch: int) -> str:
+    return f"epoch-{epoch:04d}.keras"
+
+
+_NUMBER, _INT = (numbers.Real,), (numbers.Integral,)
+_STATE_FIELDS = {
+    "config": (dict,),
+    "epoch": _INT,
+    "planned_epochs": _INT,
+    "progress": _NUMBER,
+    "best_val_accuracy": (*_NUMBER, type(None)),
+    "best_epoch": (*_INT, type(None)),
+    "wait": _INT,
+    "history": (dict,),
+    "stop_reason": (str, type(None)),
+    "finished": (bool,),
+    "train_seconds": _NUMBER,
+}
+_CONFIG_FIELDS = {
+    "kind": (str,),
+    "arch": (str,),
+    "classes": (list,),
+    "input": (dict,),
+    "dataset": (dict,),
+    "train": (dict,),
+}
+_DATASET_FIELDS = {"path": (str,), "manifest_sha256": (str,)}
+_TRAIN_FIELDS = {
+    "epochs": _INT,
+    "batch_size": _INT,
+    "lr": _NUMBER,
+    "seed": _INT,
+    "patience": _INT,
+    "max_train": (*_INT, type(None)),
+}
+
+
+def _read_state(path: Path) -> dict:
+    """Read `checkpoint/state.json` and check every key the trainer uses (one-line errors)."""
+    try:
+        state = json.loads(path.read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise DataFormatError(f"{path}: unreadable training state; use another --out") from None
+    _check_fields(path, state, _STATE_FIELDS, "")
+    config = state["config"]
+    _check_fields(path, config, _CONFIG_FIELDS, "config.")
+    _check_fields(path, config["dataset"], _DATASET_FIELDS, "config.dataset.")
+    _check_fields(path, config["train"], _TRAIN_FIELDS, "config.train.")
+    if config["kind"] not in KINDS:
+        raise DataFormatError(f"{path}: config.kind {config['kind']!r}; expected cnn or rnn")
+    if state["stop_reason"] is not None and state["stop_reason"] not in STOP_REASONS:
+        raise DataFormatError(f"{path}: unknown stop_reason {state['stop_reason']!r}")
+    history, epoch = state["history"], state["epoch"]
+    for key in HISTORY_KEYS:
+        if not isinstance(history.get(key), list) or len(history[key]) != epoch:
+            raise DataFormatError(f"{path}: history.{key} is not a list of {epoch} values")
+    if state["finished"] and not isinstance(state.get("summary"), dict):
+        raise DataFormatError(f"{path}: a finished state without a summary; use another --out")
+    return state
+
+
+def _check_fields(path: Path, obj, fields: dict, prefix: str) -> None:
+    if not isinstance(obj, dict):
+        raise DataFormatError(f"{path}: {prefix.rstrip('.') or 'the state'} is not a JSON object")
+    for name, types in fields.items():
+        if name not in obj:
+            raise DataFormatError(f"{path}: {prefix}{name} missing (edited?); use another --out")
+        value = obj[name]
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise DataFormatError(
+                f"{path}: {prefix}{name} is {type(value).__name__} {value!r:.40}; "
+                "not a training state (edited?)"
+            )
 
 
 class _Reporter:
@@ -246,23 +353,6 @@ def _defer_interrupt():
         signal.signal(signal.SIGINT, previous)
         if received:
             raise KeyboardInterrupt
-
-
-def save_keras_atomic(model, path) -> None:
-    """Save a Keras model with its optimizer state to `path` (`.keras`): temporary name, rename.
-
-    Args:
-        model: keras.Model. The model.
-        path: path. Target file; must end with `.keras` (so does the temporary name).
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}{TMP_MARK}{os.getpid()}.keras")
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 # ----------------------------------------------------------------------------- data pipelines
@@ -637,7 +727,7 @@ class _Trainer:
         return model, config
 
     def _resume(self, keras):
-        import seqdoodle.models  # noqa: F401 - registers the seqdoodle layers
+        from seqdoodle.artifacts import load_keras_model, save_run
 
         state, config = self.state, self.state["config"]
         cfg = config["train"]
@@ -649,9 +739,20 @@ class _Trainer:
         if ignored:
             self.say(f"{self.out}: resuming with the run's settings; ignored {', '.join(ignored)}")
         self.say(f"{self.out}: resuming after epoch {state['epoch']}")
-        model = keras.saving.load_model(self.ckpt / LAST, compile=True, safe_mode=True)
+        last = self.ckpt / LAST
+        model = load_keras_model(last, compile=True)  # with the optimizer state
+        width = model.output_shape[-1]
+        if width != len(config["classes"]):
+            raise DataFormatError(
+                f"{last}: the model outputs {width} scores but {self.ckpt / STATE} lists "
+                f"{len(config['classes'])} classes"
+            )
         if self.kind == "rnn":
             self.features = StrokeFeatures.from_config(config["input"], str(self.ckpt / STATE))
+        # A stop right after the commit can leave these behind the state (see _commit_epoch).
+        if state["best_epoch"] == state["epoch"]:
+            save_run(self.out, model, config, config["classes"])
+        self._write_history()
         keras.utils.set_random_seed(cfg["seed"] * 1000 + state["epoch"])
         self.resumed_from = state["epoch"]
         return model, config
@@ -692,8 +793,6 @@ class _Trainer:
 
     def end_epoch(self, epoch: int, logs: dict, seconds: float, train_seconds: float, lr: float):
         """Record one finished epoch, keep the best model, plan, checkpoint; True to stop."""
-        from seqdoodle.artifacts import save_run
-
         state, cfg = self.state, self.config["train"]
         history = state["history"]
         entry = {
@@ -747,14 +846,32 @@ class _Trainer:
         elif state["wait"] >= cfg["patience"]:
             stop = "early_stopping"
         state["stop_reason"] = stop
-        with _defer_interrupt():  # the best model, history and checkpoint agree on disk
-            if improved:
-                save_run(self.out, self.model, self.config, self.config["classes"])
-            self._write_history()
-            self.ckpt.mkdir(parents=True, exist_ok=True)
-            save_keras_atomic(self.model, self.ckpt / LAST)
-            write_json(self.ckpt / STATE, state)
+        with _defer_interrupt():  # Ctrl-C waits; a SIGKILL anywhere leaves a resumable folder
+            self._commit_epoch(improved)
         return stop is not None
+
+    def _commit_epoch(self, improved: bool) -> None:
+        """Write one epoch: staged weights, the state (the commit), then what follows from it.
+
+        Before the commit nothing the resume relies on changes: the weights go to
+        `checkpoint/epoch-N.keras`. After it, the stage becomes `last.keras`, and the best model
+        and history are written; `_load_state` and `_resume` redo these when a stop cut them off.
+        Only the first commit of a folder writes the best model before it (there is no earlier
+        best to lose), so a folder with a state always has a loadable `model.keras`.
+        """
+        from seqdoodle.artifacts import save_run
+
+        first = not (self.ckpt / STATE).exists()
+        self.ckpt.mkdir(parents=True, exist_ok=True)  # marks the folder as train's
+        if improved and first:
+            save_run(self.out, self.model, self.config, self.config["classes"])
+        staged = self.ckpt / _staged_name(self.state["epoch"])
+        save_keras(self.model, staged)
+        write_json(self.ckpt / STATE, self.state)
+        os.replace(staged, self.ckpt / LAST)
+        if improved and not first:
+            save_run(self.out, self.model, self.config, self.config["classes"])
+        self._write_history()
 
     def _write_history(self):
         from seqdoodle.plots.evaluation import save_figure

@@ -211,6 +211,229 @@ def test_time_limit_stops_after_the_first_epoch(data, tmp_path):
     assert (tmp_path / "t" / "metrics.json").is_file()
 
 
+# ----------------------------------------------------------------------------- stops and bad state
+
+
+class _Kill(BaseException):
+    """Stands for a SIGKILL: nothing in `train` catches it, nothing after it runs."""
+
+
+def _weights_of(model) -> list[np.ndarray]:
+    return [np.array(w) for w in model.get_weights()]
+
+
+def _assert_same_weights(a, b):
+    assert len(a) == len(b) > 0
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
+def _h5_groups(keras_file) -> set[str]:
+    import io
+    import zipfile
+
+    import h5py
+
+    with zipfile.ZipFile(keras_file) as archive:
+        data = archive.read("model.weights.h5")
+    with h5py.File(io.BytesIO(data), "r") as h5:
+        return set(h5.keys())
+
+
+# (where the kill lands, in which epoch, the epoch the rerun resumes after)
+KILLS = [
+    ("stage", 1, 0),  # after model.keras, before the first checkpoint: starts over
+    ("stage", 2, 1),  # weights being staged: epoch 2 is redone
+    ("commit", 1, 1),  # state written, stage not renamed, history not written
+    ("commit", 2, 2),  # same, later: the best model may be behind the state
+    ("history", 2, 2),  # everything but the history files
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point, at_epoch, resumed", KILLS, ids=[f"{p}-{e}" for p, e, _ in KILLS])
+def test_a_kill_anywhere_in_an_epochs_writes_resumes_consistently(
+    data, tmp_path, monkeypatch, point, at_epoch, resumed
+):
+    import seqdoodle.training as training
+
+    out, ckpt = tmp_path / "run", tmp_path / "run" / "checkpoint"
+    args = dict(arch="baseline", epochs=2, seed=4, **FAST)
+    committed = {}  # epoch -> the weights its commit wrote (a redone epoch overwrites)
+    kill = {"armed": False}
+    real = {
+        "commit": training._Trainer._commit_epoch,
+        "save_keras": training.save_keras,
+        "write_json": training.write_json,
+        "history": training._Trainer._write_history,
+    }
+
+    def commit(self, improved):
+        committed[self.state["epoch"]] = _weights_of(self.model)
+        kill["armed"] = kill.get("point") is not None and self.state["epoch"] == at_epoch
+        real["commit"](self, improved)
+
+    def save_keras(model, path):
+        if kill["armed"] and kill["point"] == "stage":
+            raise _Kill
+        real["save_keras"](model, path)
+
+    def write_json(path, obj):
+        real["write_json"](path, obj)
+        if kill["armed"] and kill["point"] == "commit" and path.name == "state.json":
+            raise _Kill
+
+    def write_history(self):
+        if kill["armed"] and kill["point"] == "history":
+            raise _Kill
+        real["history"](self)
+
+    monkeypatch.setattr(training._Trainer, "_commit_epoch", commit)
+    monkeypatch.setattr(training, "save_keras", save_keras)
+    monkeypatch.setattr(training, "write_json", write_json)
+    monkeypatch.setattr(training._Trainer, "_write_history", write_history)
+    kill["point"] = point
+    with pytest.raises(_Kill):
+        train("cnn", data.path, out, **args)
+    if (ckpt / "state.json").exists():  # a committed epoch always has a loadable model.keras
+        assert json.loads((ckpt / "state.json").read_text())["epoch"] == resumed
+        assert load_run(out).classes == CLASSES
+    else:
+        assert resumed == 0 and (out / "model.keras").exists()
+    kill.update(point=None, armed=False)
+
+    summary = train("cnn", data.path, out, **args)
+    assert summary["resumed_from_epoch"] == resumed and summary["epochs_run"] == 2
+    state = json.loads((ckpt / "state.json").read_text())
+    assert state["finished"] and state["history"]["epoch"] == [1, 2]
+    assert json.loads((out / "history.json").read_text()) == state["history"]
+    assert not list(ckpt.glob("epoch-*.keras")) and not list(out.rglob(".*.tmp-*"))
+    last = keras.saving.load_model(ckpt / "last.keras", safe_mode=True)
+    _assert_same_weights(_weights_of(last), committed[2])
+    best = load_run(out)
+    _assert_same_weights(_weights_of(best.model), committed[state["best_epoch"]])
+    history = state["history"]
+    assert state["best_val_accuracy"] == max(history["val_accuracy"])
+
+
+@pytest.mark.slow
+def test_run_model_has_no_optimizer_state_but_the_checkpoint_does(cnn_run, data):
+    out, _ = cnn_run
+    model_file, last_file = out / "model.keras", out / "checkpoint" / "last.keras"
+    assert "optimizer" not in _h5_groups(model_file)
+    assert "optimizer" in _h5_groups(last_file)
+    assert model_file.stat().st_size < 0.5 * last_file.stat().st_size  # Adam: 2 slots a weight
+    last = keras.saving.load_model(last_file, safe_mode=True)
+    assert int(last.optimizer.iterations) > 0
+    run = load_run(out)  # loads with compile=False; predictions: test_train_cnn_writes_...
+    assert getattr(run.model, "optimizer", None) is None
+    assert run.model.count_params() == last.count_params()
+
+
+def _state_edits():
+    def drop(*keys):
+        def change(state):
+            obj = state
+            for key in keys[:-1]:
+                obj = obj[key]
+            del obj[keys[-1]]
+
+        return change
+
+    def put(value, *keys):
+        def change(state):
+            obj = state
+            for key in keys[:-1]:
+                obj = obj[key]
+            obj[keys[-1]] = value
+
+        return change
+
+    def short_history(state):
+        state["history"]["loss"].pop()
+
+    return [
+        ("no-config-kind", drop("config", "kind"), "config.kind missing"),
+        ("no-epoch", drop("epoch"), "epoch missing"),
+        ("no-dataset-sha", drop("config", "dataset", "manifest_sha256"), "manifest_sha256"),
+        ("no-train-lr", drop("config", "train", "lr"), "config.train.lr missing"),
+        ("epoch-a-string", put("2", "epoch"), "epoch is str"),
+        ("epoch-a-bool", put(True, "epoch"), "epoch is bool"),
+        ("config-a-list", put([], "config"), "config is list"),
+        ("unknown-kind", put("svm", "config", "kind"), "config.kind 'svm'"),
+        ("unknown-stop-reason", put("tired", "stop_reason"), "stop_reason 'tired'"),
+        ("history-short", short_history, "history.loss is not a list of 2"),
+        ("finished-without-summary", drop("summary"), "without a summary"),
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("change, fragment", [e[1:] for e in _state_edits()],
+                         ids=[e[0] for e in _state_edits()])  # fmt: skip
+def test_edited_state_is_one_line_naming_the_file(cnn_run, data, tmp_path, change, fragment):
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(cnn_run[0], out)
+    path = out / "checkpoint" / "state.json"
+    state = json.loads(path.read_text())
+    change(state)
+    path.write_text(json.dumps(state))
+    with pytest.raises(DataFormatError) as info:
+        train("cnn", data.path, out, arch="baseline", epochs=3, **FAST)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ") and fragment in message and "\n" not in message
+
+
+@pytest.mark.slow
+def test_state_that_is_not_an_object_or_json_is_refused(cnn_run, data, tmp_path):
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(cnn_run[0], out)
+    path = out / "checkpoint" / "state.json"
+    for text, fragment in (("[1, 2]", "the state is not a JSON object"), ("{", "unreadable")):
+        path.write_text(text)
+        with pytest.raises(DataFormatError, match=fragment) as info:
+            train("cnn", data.path, out, arch="baseline", **FAST)
+        assert str(path) in str(info.value)
+
+
+@pytest.mark.slow
+def test_truncated_checkpoint_is_one_line_naming_it(cnn_run, data, tmp_path):
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(cnn_run[0], out)
+    last = out / "checkpoint" / "last.keras"
+    last.write_bytes(last.read_bytes()[: last.stat().st_size // 3])
+    with pytest.raises(DataFormatError, match="corrupt or truncated Keras file") as info:
+        train("cnn", data.path, out, arch="baseline", epochs=3, **FAST)
+    assert str(info.value).startswith(f"{last}: ")
+
+
+def test_a_run_folder_not_written_by_train_is_still_refused(tmp_path, data):
+    from tests.test_artifacts import make_cnn_run
+
+    out = make_cnn_run(tmp_path / "run")  # save_run only: no checkpoint/
+    before = (out / "model.keras").read_bytes()
+    with pytest.raises(DataFormatError, match="without a checkpoint to resume"):
+        train("cnn", data.path, out, arch="baseline", **FAST)
+    assert (out / "model.keras").read_bytes() == before
+
+
+def test_save_keras_needs_the_keras_suffix_and_leaves_no_temporary(tmp_path):
+    from seqdoodle.fileio import save_keras
+
+    model = build_bitmap_classifier(3, arch="baseline", seed=0)
+    with pytest.raises(ValueError, match="must end with .keras"):
+        save_keras(model, tmp_path / "model.h5")
+    save_keras(model, tmp_path / "model.keras")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]
+    reloaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    _assert_same_weights(_weights_of(reloaded), _weights_of(model))
+
+
 # ----------------------------------------------------------------------------- init_from
 
 

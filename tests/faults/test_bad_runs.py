@@ -352,11 +352,6 @@ def test_trained_run_with_truncated_model_is_one_line(tmp_path, trained_run):
     assert_one_error(result, str(run / "model.keras"), "truncated")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="training._resume loads checkpoint/last.keras without the run-file check; Keras "
-    "then reports a truncated file as 'File not found'",
-)
 def test_resume_from_truncated_checkpoint_names_the_problem(tmp_path, trained_run):
     run = tmp_path / "trained run"
     shutil.copytree(trained_run, run)

@@ -270,11 +270,6 @@ def test_train_killed_then_interrupted_continues_from_last_epoch(tmp_path, tiny_
     assert load_run(run).model.output_shape[-1] == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="training: run files are written before the first checkpoint, so a stop in between "
-    "leaves a folder that `train` refuses to resume ('already holds a run without a checkpoint')",
-)
 def test_train_stopped_before_the_first_checkpoint_resumes(tmp_path, tiny_dataset, monkeypatch):
     """Ctrl-C while epoch 1's history/figure is written (after model.keras, before checkpoint/)."""
     training = pytest.importorskip("seqdoodle.training")
