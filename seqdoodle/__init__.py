@@ -44,7 +44,7 @@ def __getattr__(name: str):
     if name not in _EXPORTS:
         raise AttributeError(f"module 'seqdoodle' has no attribute {name!r}")
     module = importlib.import_module(_EXPORTS[name])
-    value = module if module.__name__.endswith("." + name) else getattr(module, name)
+    value = getattr(module, name, module)
     globals()[name] = value
     return value
 

@@ -1,0 +1,316 @@
+"""
+Title: The full-scale run: 345 classes x 10,000 drawings, and what it needs
+Description: Measure disk, peak memory and time of `prepare` and of an epoch of both models on a
+small subset, project them to 345 x 10,000 drawings, then (with --run) do the full run.
+
+## Introduction
+
+The full comparison takes the first 10,000 drawings of each of the 345 classes: 3.45 million
+drawings, 2.76 million of them for training. Before starting a run of that size on your machine
+you want to know what it costs. This script measures it on a subset (default: 10 synthetic
+classes, written as Google-style ndjson files so that `prepare` reads and renders them exactly as
+it would real files, at 500 and 1,000 drawings per class), each step in a fresh Python process so
+that its peak resident memory (`VmHWM`) is its own, and projects linearly:
+
+- disk: bytes of the prepared dataset per drawing, times 3.45M; the download is Google's whole
+  per-class simplified files (about 50M drawings, Google's README), at the bytes per drawing of
+  the real files beside the checkout when present;
+- time: `prepare` seconds per drawing, and seconds per training epoch per drawing (the mean of
+  the epochs after the first, which also builds the graphs; validation included) for both
+  models, times 3.45M;
+- memory: `prepare` holds one class at a time, so its peak grows with drawings per class: the
+  peaks at the two sizes are extrapolated linearly to 10,000 per class. Training reads bitmaps and
+  points memory-mapped; its peak is TensorFlow, the model and the batches (measured) plus the
+  per-drawing arrays it reads whole (labels, splits, offsets: measured bytes per drawing, times 4
+  for the index arrays derived from them) for 3.45M drawings. The mapped files also fill the page
+  cache up to their size (given separately), which the system can drop.
+
+Run:
+
+    python experiments/full_scale.py                 # measure and project, a few minutes
+    seqdoodle download --all --format simplified --dest data
+    python experiments/full_scale.py --run --source data/simplified   # the full run itself
+
+Writes experiments/results/full_scale.json (and full_scale.png: measured and projected times).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+RESULTS = HERE / "results"
+FULL_CLASSES, FULL_PER_CLASS = 345, 10000
+GOOGLE_DRAWINGS = 50_000_000  # drawings in Google's full per-class files (their README: "50M")
+SPLIT = {"train": 0.8, "val": 0.1, "test": 0.1}
+RAM_FACTOR = 4  # in-memory per-drawing arrays, times this for the index arrays derived from them
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM) in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def folder_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
+
+
+"""
+## One step in a fresh process
+
+`--child prepare` prepares a folder; `--child cnn|rnn` trains one model for `--epochs` epochs.
+Each prints one JSON line with what it measured.
+"""
+
+
+def child(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child", required=True)
+    parser.add_argument("--src", type=Path)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--per-class", type=int)
+    parser.add_argument("--epochs", type=int, default=2)
+    a, _ = parser.parse_known_args(argv)
+    from seqdoodle.datasets.prepare import prepare
+    from seqdoodle.datasets.prepared import PreparedDataset
+    from seqdoodle.training import train
+
+    started = time.perf_counter()
+    if a.child == "prepare":
+        ds = prepare(a.src, a.out, per_class=a.per_class, progress=False)
+        result = {
+            "classes": len(ds.classes),
+            "drawings": len(ds),
+            "points": int(ds.manifest["n_points"]),
+            "bytes": folder_bytes(ds.path),
+        }
+    else:
+        summary = train(a.child, a.src, a.out, epochs=a.epochs, time_limit=None, progress=False)
+        history = json.loads((a.out / "history.json").read_text())
+        ds = PreparedDataset(a.src, verify=False)
+        in_ram = [ds.labels, ds.splits, ds.source_index]  # read whole; the rest is mapped
+        if ds.has_strokes:
+            in_ram.append(ds.offsets)
+        result = {
+            "epoch_seconds": history["seconds"],
+            "samples_per_second": summary["samples_per_second"],
+            "train_drawings": ds.counts()["train"],
+            "val_drawings": ds.counts()["val"],
+            "in_ram_bytes_per_drawing": sum(a.nbytes for a in in_ram) / len(ds),
+        }
+    result.update(seconds=time.perf_counter() - started, peak_rss_mib=peak_rss_mib())
+    print(json.dumps(result))
+
+
+def run_child(*argv) -> dict:
+    """Run one step in a fresh interpreter and return its JSON line."""
+    cmd = [sys.executable, __file__, *map(str, argv)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"step {' '.join(map(str, argv))} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def linear(x0, y0, x1, y1, x):
+    """The line through (x0, y0) and (x1, y1) at x, its slope clipped at 0 (no shrinking)."""
+    slope = max(0.0, (y1 - y0) / (x1 - x0))
+    return y1 + slope * (x - x1)
+
+
+def real_bytes_per_drawing(root: Path) -> float | None:
+    """Mean bytes per line of the real simplified files, or None when they are absent."""
+    folder = root / "simplified"
+    if not folder.is_dir():
+        return None
+    size = lines = 0
+    for path in sorted(folder.glob("*.ndjson")):
+        data = path.read_bytes()
+        size += len(data)
+        lines += data.count(b"\n")
+    return size / lines if lines else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Measure on a subset, project to 345 x 10,000.")
+    parser.add_argument("--source", default="synthetic", help="'synthetic' or a class folder")
+    parser.add_argument("--classes", type=int, default=10, help="synthetic classes of the subset")
+    parser.add_argument("--sizes", default="500,1000", help="two drawings-per-class sizes")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs timed per model (>= 2)")
+    parser.add_argument("--data-root", type=Path, default=REPO.parent / "shared" / "quickdraw")
+    parser.add_argument("--work", type=Path, default=RESULTS / "full_scale")
+    parser.add_argument("--run", action="store_true", help="do the full run (after measuring)")
+    args = parser.parse_args()
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    import seqdoodle
+    from seqdoodle.datasets.synthetic import SYNTHETIC_CLASSES, write_synthetic
+    from seqdoodle.fileio import write_json
+    from seqdoodle.plots.evaluation import save_figure
+    from seqdoodle.training import DEFAULTS
+
+    if args.run:
+        """
+        ## The full run
+
+        The same call as `seqdoodle compare --source DIR --per-class 10000 --time-limit 0`.
+        """
+        report = seqdoodle.compare(
+            source=args.source, per_class=FULL_PER_CLASS, out=args.work / "full", time_limit=0
+        )
+        from seqdoodle.pipeline import summary_table
+
+        print(summary_table(report))
+        return
+
+    """
+    ## The subset
+
+    Synthetic doodles are written as ndjson files first (not timed), so `prepare` does what it
+    does with real files: read lines, parse, render with cairo, store strokes.
+    """
+    if args.epochs < 2:
+        raise SystemExit("--epochs: at least 2 (the first epoch also builds the graphs)")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if len(sizes) != 2 or sizes[0] >= sizes[1]:
+        raise SystemExit("--sizes: give two increasing sizes, e.g. 500,1000")
+    if args.source == "synthetic":
+        src = args.work / "ndjson"
+        names = list(SYNTHETIC_CLASSES[: args.classes])
+        if not all((src / f"{c}.ndjson").exists() for c in names):
+            write_synthetic(src, per_class=sizes[1], classes=names)
+    else:
+        src = Path(args.source)
+
+    measured = {"prepare": {}, "cnn": {}, "rnn": {}}
+    for size in sizes:
+        ds_path = args.work / f"dataset_{size}"
+        if ds_path.exists():
+            shutil.rmtree(ds_path)
+        measured["prepare"][size] = run_child(
+            "--child", "prepare", "--src", src, "--out", ds_path, "--per-class", size
+        )
+        for kind in ("cnn", "rnn"):
+            run_dir = args.work / f"run_{kind}_{size}"
+            if run_dir.exists():
+                shutil.rmtree(run_dir)
+            measured[kind][size] = run_child(
+                "--child", kind, "--src", ds_path, "--out", run_dir, "--epochs", args.epochs
+            )
+        print(f"measured {size} per class: {json.dumps({k: v[size] for k, v in measured.items()})}")
+
+    """
+    ## Projection to 345 x 10,000
+    """
+    n_full = FULL_CLASSES * FULL_PER_CLASS
+    small, large = sizes
+    p_small, p_large = measured["prepare"][small], measured["prepare"][large]
+    n_large = p_large["drawings"]
+    real_bpd = real_bytes_per_drawing(args.data_root)
+    n_classes = p_large["classes"]
+    bytes_per_source_drawing = real_bpd or (folder_bytes(src) / (n_classes * sizes[1]))
+    projection = {
+        "drawings": n_full,
+        "download_gib": GOOGLE_DRAWINGS * bytes_per_source_drawing / 2**30,
+        "download_note": "Google's whole simplified per-class files, ~50M drawings, at "
+        f"{bytes_per_source_drawing:.0f} bytes a drawing "
+        + ("(real files)" if real_bpd else "(synthetic files; real data not found)"),
+        "dataset_gib": p_large["bytes"] / n_large * n_full / 2**30,
+        "prepare_hours": p_large["seconds"] / n_large * n_full / 3600,
+        "prepare_peak_rss_mib": linear(
+            small, p_small["peak_rss_mib"], large, p_large["peak_rss_mib"], FULL_PER_CLASS
+        ),
+    }
+    for kind in ("cnn", "rnn"):
+        m_small, m_large = measured[kind][small], measured[kind][large]
+        drawings = m_large["train_drawings"] + m_large["val_drawings"]
+        steady = m_large["epoch_seconds"][1:]  # the first epoch also builds the graphs
+        epoch = float(np.mean(steady))
+        full_drawings = n_full * (SPLIT["train"] + SPLIT["val"])
+        epoch_hours = epoch / drawings * full_drawings / 3600
+        # Training memory: the measured peak (TensorFlow, model, batches: independent of the
+        # dataset size) plus the per-drawing arrays read into memory, 4x for the index arrays
+        # derived from them (shuffles, buckets). The memory-mapped bitmaps and points add up to
+        # their file size as page cache, which the system can drop.
+        extra = RAM_FACTOR * m_large["in_ram_bytes_per_drawing"] * (n_full - n_large)
+        projection[kind] = {
+            "epoch_hours": epoch_hours,
+            "epoch_hours_fastest": min(steady) / drawings * full_drawings / 3600,
+            "default_epochs": DEFAULTS[kind]["epochs"],
+            "training_hours": epoch_hours * DEFAULTS[kind]["epochs"],
+            "peak_rss_mib": m_large["peak_rss_mib"] + extra / 2**20,
+            "page_cache_mib": p_large["bytes"] / n_large * n_full / 2**20,
+            "measured_peak_rss_mib": {
+                str(small): m_small["peak_rss_mib"],
+                str(large): m_large["peak_rss_mib"],
+            },
+        }
+    result = {
+        "command": f"python experiments/full_scale.py --source {args.source} "
+        f"--classes {args.classes} --sizes {args.sizes} --epochs {args.epochs}",
+        "machine": {"cpus": os.cpu_count()},
+        "subset": {"source": str(src), "classes": n_classes, "sizes": sizes},
+        "measured": measured,
+        "projection_345x10000": projection,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    write_json(RESULTS / "full_scale.json", result)
+
+    print(f"\nprojected for {FULL_CLASSES} x {FULL_PER_CLASS:,} = {n_full:,} drawings:")
+    print(
+        f"  download        {projection['download_gib']:8.1f} GiB  ({projection['download_note']})"
+    )
+    print(f"  prepared data   {projection['dataset_gib']:8.1f} GiB")
+    print(
+        f"  prepare         {projection['prepare_hours']:8.1f} h, "
+        f"peak {projection['prepare_peak_rss_mib']:.0f} MiB"
+    )
+    for kind in ("cnn", "rnn"):
+        p = projection[kind]
+        print(
+            f"  {kind} epoch       {p['epoch_hours']:8.1f} h "
+            f"(fastest {p['epoch_hours_fastest']:.1f}) x {p['default_epochs']} epochs = "
+            f"{p['training_hours']:.1f} h, peak {p['peak_rss_mib']:.0f} MiB "
+            f"(+ up to {p['page_cache_mib'] / 1024:.1f} GiB page cache)"
+        )
+
+    fig = Figure(figsize=(8, 4), layout="constrained")
+    ax = fig.add_subplot()
+    labels = ["prepare", "cnn epoch", "rnn epoch"]
+    hours = [
+        projection["prepare_hours"],
+        projection["cnn"]["epoch_hours"],
+        projection["rnn"]["epoch_hours"],
+    ]
+    ax.bar(np.arange(3), hours)
+    ax.set_xticks(np.arange(3), labels)
+    ax.set_ylabel("hours (projected)")
+    ax.set_title(
+        f"345 x 10,000 drawings on {os.cpu_count()} CPUs, projected from {n_classes} x {large}"
+    )
+    for i, h in enumerate(hours):
+        ax.text(i, h, f"{h:.1f} h", ha="center", va="bottom")
+    save_figure(fig, RESULTS / "full_scale.png")
+    print(f"results: {RESULTS / 'full_scale.json'}, {RESULTS / 'full_scale.png'}")
+
+
+if __name__ == "__main__":
+    if "--child" in sys.argv:
+        child(sys.argv[1:])
+    else:
+        main()
