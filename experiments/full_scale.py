@@ -161,7 +161,7 @@ def main() -> None:
     import seqdoodle
     from seqdoodle.datasets.synthetic import SYNTHETIC_CLASSES, write_synthetic
     from seqdoodle.fileio import write_json
-    from seqdoodle.plots.evaluation import save_figure
+    from seqdoodle.plots import save_figure
     from seqdoodle.training import DEFAULTS
 
     if args.run:

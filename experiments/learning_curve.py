@@ -43,7 +43,7 @@ from seqdoodle.categories import parse_class_list  # noqa: E402
 from seqdoodle.datasets.prepare import prepare  # noqa: E402
 from seqdoodle.datasets.prepared import DatasetWriter, PreparedDataset  # noqa: E402
 from seqdoodle.fileio import write_json  # noqa: E402
-from seqdoodle.plots.evaluation import save_figure  # noqa: E402
+from seqdoodle.plots import save_figure  # noqa: E402
 from seqdoodle.training import DEFAULTS  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

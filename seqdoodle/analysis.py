@@ -25,7 +25,8 @@ import numpy as np
 
 from seqdoodle.categories import all_categories, check_class
 from seqdoodle.errors import DataFormatError, MissingFileError
-from seqdoodle.fileio import atomic_write, write_json, write_text
+from seqdoodle.fileio import write_json, write_text
+from seqdoodle.plots import save_figure
 from seqdoodle.progress import progress_bars
 
 SYNTHETIC = "synthetic"
@@ -356,7 +357,7 @@ def _draw_figures(kind, stats, countries, out: Path) -> dict[str, list[str]]:
 
     def save(what, fig, page, n_pages):
         file = f"{kind}_{what}{'' if n_pages == 1 else f'_{page + 1}'}.png"
-        _save_png(fig, out / file)
+        save_figure(fig, out / file)
         figures.setdefault(what, []).append(file)
 
     def label(page, pages):
@@ -432,18 +433,6 @@ def _draw_figures(kind, stats, countries, out: Path) -> dict[str, list[str]]:
 def _share(recognized: tuple[int, int]) -> float | None:
     n_true, n_known = recognized
     return n_true / n_known if n_known else None
-
-
-def _save_png(fig, path: Path, dpi: int = 100) -> None:
-    """Write a figure as PNG atomically (temporary name, then rename) and free its artists.
-
-    The figures are `matplotlib.figure.Figure` objects outside pyplot, so nothing else holds them.
-    """
-    try:
-        with atomic_write(path, "wb") as f:
-            fig.savefig(f, format="png", dpi=dpi)
-    finally:
-        fig.clear()
 
 
 def _fmt(value, spec: str, scale: float = 1, suffix: str = "") -> str:

@@ -505,11 +505,8 @@ def write_report(
     Returns:
         dict from a short key (`"json"`, `"markdown"`, figure file names) to the written path.
     """
-    from seqdoodle.plots.evaluation import (
-        plot_confusion_matrix,
-        plot_per_class_accuracy,
-        save_figure,
-    )
+    from seqdoodle.plots import save_figure
+    from seqdoodle.plots.evaluation import plot_confusion_matrix, plot_per_class_accuracy
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from seqdoodle.errors import DataFormatError, MissingFileError, UnknownClassError
+from seqdoodle.progress import Reporter
 
 SYNTHETIC = "synthetic"
 MODEL_NAMES = ("cnn", "rnn")
@@ -126,7 +126,7 @@ def compare(
     from seqdoodle.fileio import folder_lock
 
     started = time.monotonic()
-    say = _Reporter(progress)
+    say = Reporter(progress)
     out = Path(out)
     if data is not None and source not in (None, SYNTHETIC):
         raise DataFormatError("give a prepared dataset (data) or a source, not both")
@@ -173,17 +173,6 @@ class _Job:
     training: dict = field(default_factory=dict)  # name -> train() summary
     timing: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
-
-
-class _Reporter:
-    """One-line notes on stderr unless progress is False."""
-
-    def __init__(self, progress):
-        self.enabled = progress is not False
-
-    def __call__(self, message: str) -> None:
-        if self.enabled:
-            print(message, file=sys.stderr, flush=True)
 
 
 def _per_model(value, name: str, what: str):

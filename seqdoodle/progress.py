@@ -27,6 +27,17 @@ class _Silent:
         pass
 
 
+class Reporter:
+    """Prints one-line notes on stderr unless `progress` is False (None and True print)."""
+
+    def __init__(self, progress: bool | None):
+        self.enabled = progress is not False
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            print(message, file=sys.stderr, flush=True)
+
+
 @contextlib.contextmanager
 def progress_bars(enabled: bool | None = None):
     """A `rich.progress.Progress` on stderr, or a silent stand-in when disabled.

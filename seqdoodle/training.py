@@ -42,6 +42,7 @@ from seqdoodle.preprocess import (
     fit_stroke_features,
     stroke_batch,
 )
+from seqdoodle.progress import Reporter
 
 KINDS = ("cnn", "rnn")
 ARCHS = {"cnn": ("default", "baseline"), "rnn": ("default", "tutorial")}
@@ -140,7 +141,7 @@ def train(
         raise DataFormatError(f"patience must be at least 1, got {patience}")
     if freeze_backbone and init_from is None:
         raise DataFormatError("freeze_backbone needs init_from (a trained run to start from)")
-    say = _Reporter(progress)
+    say = Reporter(progress)
 
     from seqdoodle.datasets.prepared import PreparedDataset
 
@@ -326,17 +327,6 @@ def _check_fields(path: Path, obj, fields: dict, prefix: str) -> None:
                 f"{path}: {prefix}{name} is {type(value).__name__} {value!r:.40}; "
                 "not a training state (edited?)"
             )
-
-
-class _Reporter:
-    """Prints one-line notes on stderr unless progress is False."""
-
-    def __init__(self, progress):
-        self.enabled = progress is not False
-
-    def __call__(self, message: str) -> None:
-        if self.enabled:
-            print(message, file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager
@@ -874,7 +864,7 @@ class _Trainer:
         self._write_history()
 
     def _write_history(self):
-        from seqdoodle.plots.evaluation import save_figure
+        from seqdoodle.plots import save_figure
         from seqdoodle.plots.training import plot_history
 
         history = self.state["history"]

@@ -29,11 +29,11 @@ from seqdoodle.evaluation import (
     top_k_accuracy,
     top_k_classes,
 )
+from seqdoodle.plots import save_figure
 from seqdoodle.plots.evaluation import (
     plot_confusion_matrix,
     plot_per_class_accuracy,
     plot_wrong_predictions,
-    save_figure,
 )
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

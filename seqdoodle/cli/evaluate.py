@@ -162,7 +162,8 @@ def evaluate_command(
         write_json(json_path, out)
         typer.echo(f"report: {json_path}")
     if plots is not None:
-        from seqdoodle.plots.evaluation import plot_confusion_matrix, save_figure
+        from seqdoodle.plots import save_figure
+        from seqdoodle.plots.evaluation import plot_confusion_matrix
 
         plots.mkdir(parents=True, exist_ok=True)
         fig = plot_confusion_matrix(

@@ -134,7 +134,7 @@ def train_rnn(
     out: Out,
     arch: Annotated[
         RnnArch,
-        typer.Option(help="default (strided Conv1D + BiGRU, fast) or tutorial (3 BiLSTM-128)."),
+        typer.Option(help="default (strided Conv1D + BiLSTM-96, fast) or tutorial (3 BiLSTM-128)."),
     ] = RnnArch.default,
     epochs: Epochs = None,
     batch_size: BatchSize = None,

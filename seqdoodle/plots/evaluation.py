@@ -14,7 +14,6 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from seqdoodle.errors import DataFormatError
-from seqdoodle.fileio import atomic_write
 
 TIME_CMAP = "viridis"
 
@@ -253,20 +252,3 @@ def _draw_strokes(ax, strokes) -> None:
     ax.set_xlim(centre[0] - half, centre[0] + half)
     ax.set_ylim(centre[1] + half, centre[1] - half)  # y down, as in images
     ax.set_aspect("equal")
-
-
-def save_figure(fig: Figure, path, dpi: int = 110) -> None:
-    """Save a figure as PNG atomically (temporary name, then rename) and close it.
-
-    Args:
-        fig: matplotlib Figure.
-        path: str or Path. Target `.png` file.
-        dpi: int. Resolution. Defaults to 110.
-    """
-    try:
-        with atomic_write(path, "wb") as f:
-            fig.savefig(f, format="png", dpi=dpi)
-    finally:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
