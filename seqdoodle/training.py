@@ -48,8 +48,8 @@ KINDS = ("cnn", "rnn")
 ARCHS = {"cnn": ("default", "baseline"), "rnn": ("default", "tutorial")}
 # Sized for 2 CPU cores: ~63k 28x28 bitmaps (cnn) or ~13k stroke drawings (rnn) in < 15 minutes.
 DEFAULTS = {
-    "cnn": {"epochs": 10, "batch_size": 256, "lr": 2e-3},
-    "rnn": {"epochs": 20, "batch_size": 128, "lr": 2e-3},
+    "cnn": {"epochs": 10, "batch_size": 256, "lr": 2e-3, "patience": 3},
+    "rnn": {"epochs": 30, "batch_size": 128, "lr": 2e-3, "patience": 5},
 }
 MIN_LR_FRACTION = 0.02  # the cosine schedule ends at this fraction of the initial rate
 EVAL_RESERVE_S = 20.0  # kept free under the time limit for loading and scoring the best model
@@ -76,7 +76,7 @@ def train(
     seed: int = 0,
     init_from=None,
     freeze_backbone: bool = False,
-    patience: int = 3,
+    patience: int | None = None,
     progress: bool | None = None,
     max_train: int | None = None,
     time_limit: float | None = 14.0,
@@ -101,8 +101,8 @@ def train(
             reused; if its classes differ the softmax head is replaced (weights of classes both runs
             share are kept). Stroke models reuse its input encoding. Defaults to None.
         freeze_backbone: bool. Train only the head (with `init_from`). Defaults to False.
-        patience: int. Stop after this many epochs without a better validation accuracy.
-            Defaults to 3.
+        patience: int or None. Stop after this many epochs without a better validation
+            accuracy. None: 3 for the CNN, 5 for the stroke model.
         progress: bool or None. False prints nothing; otherwise Keras' progress bar on a
             terminal and one line per epoch elsewhere. Defaults to None.
         max_train: int or None. Use a seeded sample of at most this many training drawings.
@@ -137,7 +137,9 @@ def train(
             raise DataFormatError(f"{name} must be at least 1, got {value}")
     if lr is not None and not lr > 0:
         raise DataFormatError(f"lr must be positive, got {lr}")
-    if patience < 1:
+    if kind in DEFAULTS and patience is None:
+        patience = DEFAULTS[kind]["patience"]
+    if patience is not None and patience < 1:
         raise DataFormatError(f"patience must be at least 1, got {patience}")
     if freeze_backbone and init_from is None:
         raise DataFormatError("freeze_backbone needs init_from (a trained run to start from)")

@@ -29,7 +29,7 @@ Out = Annotated[
 ]
 Epochs = Annotated[
     int | None,
-    typer.Option(min=1, help="Epochs (default 10 for cnn, 20 for rnn); more extends a run."),
+    typer.Option(min=1, help="Epochs (default 10 for cnn, 30 for rnn); more extends a run."),
 ]
 BatchSize = Annotated[
     int | None, typer.Option("--batch-size", min=1, help="Batch size (default 256 cnn, 128 rnn).")
@@ -50,7 +50,10 @@ Freeze = Annotated[
     typer.Option("--freeze-backbone", help="Train only the head (with --init-from)."),
 ]
 Patience = Annotated[
-    int, typer.Option(min=1, help="Stop after this many epochs without a better val accuracy.")
+    int | None,
+    typer.Option(
+        min=1, help="Stop after this many epochs without a better val accuracy [cnn 3, rnn 5]."
+    ),
 ]
 TimeLimit = Annotated[
     float,
@@ -98,7 +101,7 @@ def train_cnn(
     seed: Seed = 0,
     init_from: InitFrom = None,
     freeze_backbone: Freeze = False,
-    patience: Patience = 3,
+    patience: Patience = None,
     time_limit: TimeLimit = 14.0,
     max_train: MaxTrain = None,
     progress: Progress = True,
@@ -142,7 +145,7 @@ def train_rnn(
     seed: Seed = 0,
     init_from: InitFrom = None,
     freeze_backbone: Freeze = False,
-    patience: Patience = 3,
+    patience: Patience = None,
     time_limit: TimeLimit = 14.0,
     max_train: MaxTrain = None,
     progress: Progress = True,
