@@ -1,0 +1,62 @@
+"""Run `prepare` once in this process and print its time and peak memory as one JSON line.
+
+`experiments/benchmark.py` starts this script in a fresh Python process, so the peak resident
+memory it reports belongs to `prepare` alone (plus the interpreter and numpy), not to the
+benchmark that already holds TensorFlow.
+
+Usage:
+    python experiments/bench_prepare.py SOURCE OUT [--classes '["cat", "dog"]'] [--per-class N]
+
+Prints, as the last line of stdout, a JSON object: `drawings`, `seconds`, `drawings_per_s`,
+`peak_rss_mb` (the process's peak resident memory, MB = 2**20 bytes), `rss_before_mb` (after the
+imports, before `prepare`), and `tensorflow_loaded` (whether `prepare` pulled in TensorFlow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (2**20 bytes)."""
+    for line in open("/proc/self/status"):  # noqa: SIM115 - tiny file, read at once
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("source", nargs="+", help="source folder(s), or 'synthetic'")
+    parser.add_argument("out", help="dataset folder to write")
+    parser.add_argument("--classes", default=None, help="JSON list of classes (default: all)")
+    parser.add_argument("--per-class", type=int, default=10000)
+    args = parser.parse_args(argv)
+
+    from seqdoodle.datasets.prepare import prepare
+
+    classes = json.loads(args.classes) if args.classes else None
+    source = args.source[0] if len(args.source) == 1 else args.source
+    before = peak_rss_mb()
+    start = time.perf_counter()
+    ds = prepare(source, args.out, classes=classes, per_class=args.per_class, progress=False)
+    seconds = time.perf_counter() - start
+    result = {
+        "drawings": len(ds),
+        "classes": len(ds.classes),
+        "seconds": seconds,
+        "drawings_per_s": len(ds) / seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_before_mb": before,
+        "tensorflow_loaded": "tensorflow" in sys.modules,
+    }
+    print(json.dumps(result), flush=True)
+    return result
+
+
+if __name__ == "__main__":
+    main()
