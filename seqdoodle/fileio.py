@@ -37,11 +37,18 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb"):
     """
     path = Path(path)
     tmp = temporary_path(path)
-    try:
+    with _replace_when_done(tmp, path):
         with open(tmp, mode) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
+
+
+@contextlib.contextmanager
+def _replace_when_done(tmp: Path, path: Path):
+    """Rename `tmp` to `path` if the block succeeds; remove `tmp` if it fails."""
+    try:
+        yield
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -86,15 +93,10 @@ def save_keras(model, path: str | os.PathLike) -> None:
     if path.suffix != ".keras":
         raise ValueError(f"{path}: a Keras model file must end with .keras")
     tmp = path.with_name(f"{temporary_path(path).name}.keras")
-    try:
+    with _replace_when_done(tmp, path):
         model.save(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
 
 
 def _json_default(obj):

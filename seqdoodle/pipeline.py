@@ -563,7 +563,6 @@ def _report(job: _Job, out: Path, seed: int, say, started: float) -> dict:
     written = write_report(out, reports, paired, extra=extra, figures=figures)
     _append_markdown(written["markdown"], extra)
     doc = json.loads(written["json"].read_text("utf-8"))
-    say(f"report: {written['markdown']}")
     return doc
 
 

@@ -5,10 +5,26 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from enum import Enum
 
 import typer
 
 from seqdoodle.errors import SeqdoodleError
+
+
+class CnnArch(str, Enum):
+    """Bitmap CNN architectures (`seqdoodle.models.cnn`)."""
+
+    default = "default"
+    baseline = "baseline"
+
+
+class RnnArch(str, Enum):
+    """Stroke model architectures (`seqdoodle.models.rnn`)."""
+
+    default = "default"
+    tutorial = "tutorial"
+
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -94,7 +110,10 @@ def import_tensorflow_quietly() -> None:
     try:
         os.dup2(devnull, 2)
         import keras  # noqa: F401
-        import tensorflow  # noqa: F401
+        import tensorflow as tf
+
+        # Retracing notices (one per new stroke length bucket when predicting) are not for users.
+        tf.get_logger().setLevel("ERROR")
     finally:
         os.dup2(saved, 2)
         os.close(saved)

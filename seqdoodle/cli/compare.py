@@ -5,24 +5,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from seqdoodle.categories import parse_class_list
-from seqdoodle.cli.app import app, handle_errors
-
-
-class CnnArch(str, Enum):
-    default = "default"
-    baseline = "baseline"
-
-
-class RnnArch(str, Enum):
-    default = "default"
-    tutorial = "tutorial"
+from seqdoodle.cli.app import CnnArch, RnnArch, app, handle_errors
 
 
 def split_runs(values: list[str] | None) -> list[Path] | None:

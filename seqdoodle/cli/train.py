@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from seqdoodle.cli.app import handle_errors, train_app
-
-
-class CnnArch(str, Enum):
-    default = "default"
-    baseline = "baseline"
-
-
-class RnnArch(str, Enum):
-    default = "default"
-    tutorial = "tutorial"
-
+from seqdoodle.cli.app import CnnArch, RnnArch, handle_errors, train_app
 
 Data = Annotated[
     Path, typer.Option("--data", help="Prepared dataset folder (see `seqdoodle prepare`).")

@@ -299,3 +299,14 @@ class FileServer:
         if limit < len(data):
             h.close_connection = True
             h.connection.shutdown(2)
+
+
+def corruption_params(corruptions, select=lambda case: True):
+    """pytest params `(corrupt, error, fragment, file name)` from a table of named corruptions."""
+    import pytest
+
+    return [
+        pytest.param(corrupt, error, fragment, name, id=case)
+        for case, corrupt, error, fragment, name in corruptions
+        if select(case)
+    ]

@@ -15,7 +15,7 @@ import pytest
 from seqdoodle.datasets.prepared import PreparedDataset
 from seqdoodle.errors import DataFormatError, IntegrityError, MissingFileError
 from seqdoodle.fileio import sha256_file
-from tests.faults.helpers import assert_one_error, invoke
+from tests.faults.helpers import assert_one_error, corruption_params, invoke
 
 
 def _edit_manifest(folder, change):
@@ -209,11 +209,7 @@ def broken(tmp_path, shape_dataset, request):
 
 
 def _cases(select=lambda case: True):
-    return [
-        pytest.param(corrupt, error, fragment, name, id=case)
-        for case, corrupt, error, fragment, name in CORRUPTIONS
-        if select(case)
-    ]
+    return corruption_params(CORRUPTIONS, select)
 
 
 @pytest.mark.parametrize("broken, error, fragment, name", _cases(), indirect=["broken"])

@@ -14,7 +14,7 @@ import pytest
 
 from seqdoodle.artifacts import load_run
 from seqdoodle.errors import DataFormatError, MissingFileError
-from tests.faults.helpers import assert_one_error, invoke, write_bytes
+from tests.faults.helpers import assert_one_error, corruption_params, invoke, write_bytes
 
 
 def _edit_config(folder, change):
@@ -220,11 +220,7 @@ def broken(tmp_path, cnn_run, request):
 
 
 def _cases(select=lambda case: True):
-    return [
-        pytest.param(corrupt, error, fragment, name, id=case)
-        for case, corrupt, error, fragment, name in CORRUPTIONS
-        if select(case)
-    ]
+    return corruption_params(CORRUPTIONS, select)
 
 
 @pytest.mark.parametrize("broken, error, fragment, name", _cases(), indirect=["broken"])
