@@ -54,7 +54,7 @@ QUICK = {
     "epochs": {"cnn": 8, "rnn": 15},
     "time_limit": {"cnn": 1.6, "rnn": 1.3},  # minutes of training per model
 }
-LATENCY_DRAWINGS = 256  # real test drawings timed per model
+LATENCY_DRAWINGS = 256  # test drawings timed per model
 LATENCY_REPEATS = 30
 WRONG_SHOWN = 16  # drawings per wrong-prediction grid
 
@@ -503,7 +503,7 @@ def _report(job: _Job, out: Path, seed: int, say, started: float) -> dict:
             save_predictions(out / f"predictions_val_{name}.npz", job.y_val, p, job.classes)
             predictions[f"val_{name}"] = f"predictions_val_{name}.npz"
 
-    say("timing both models on real test drawings")
+    say("timing both models on test drawings")
     rng = np.random.default_rng([seed, 7])
     n_time = min(LATENCY_DRAWINGS, len(job.y_test))
     sample = np.sort(rng.choice(len(job.y_test), n_time, replace=False))
@@ -661,7 +661,7 @@ def _append_markdown(path: Path, extra: dict) -> None:
     lines += [
         "",
         "Latency: " + extra["latency"]["note"] + f", over {extra['latency']['drawings']} "
-        "real test drawings.",
+        "test drawings.",
         "",
         "## Timing",
         "",
