@@ -30,7 +30,7 @@ Run:
     python experiments/benchmark.py --sections profile # opt-in: where the time goes
 
 Writes `experiments/results/benchmarks.json` (atomically) and prints a table. Real data comes
-from `--shared` (default `../shared/quickdraw`); the `holdout` folder there is never read.
+from `--shared` (default `../shared/quickdraw`); its acceptance-only folder is never read.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ sys.path.insert(0, str(HERE))  # the sibling benchmark scripts are reused, not c
 
 import bench_readers  # noqa: E402
 import bench_render  # noqa: E402
+from real_data import STROKE_CLASSES, STROKE_FOLDERS, stroke_sources  # noqa: E402
 
 from seqdoodle.fileio import write_json  # noqa: E402
 
@@ -75,19 +76,6 @@ CNN_VARIANTS = {  # BitmapEncoder arguments over the default preset, timed by th
     "filters_32_48_96": {"filters": [32, 48, 96]},
     "baseline": {"arch": "baseline"},
 }
-STROKE_SET = {  # the real 8-class stroke set: folder under --shared -> classes taken from it
-    "simplified": ["monkey", "piano", "smiley face"],
-    "simplified_nokeyid": [
-        "cake",
-        "necklace",
-        "piano",
-        "power outlet",
-        "smiley face",
-        "snowman",
-        "teapot",
-    ],
-}
-STROKE_CLASSES = sorted({c for names in STROKE_SET.values() for c in names})
 MODELS = {  # benchmark name -> (kind, arch)
     "cnn_baseline": ("cnn", "baseline"),
     "cnn_default": ("cnn", "default"),
@@ -372,7 +360,7 @@ class Benchmark:
         self.results: dict = {}
         self._datasets: dict = {}
         self._stroke_features = None
-        for folder in ("simplified", "raw", "bitmap", *STROKE_SET):
+        for folder in ("simplified", "raw", "bitmap", *STROKE_FOLDERS):
             if not (self.shared / folder).is_dir():
                 raise FileNotFoundError(f"{self.shared / folder}: real data folder missing")
 
@@ -488,7 +476,7 @@ class Benchmark:
         elif name == "strokes8":
             from seqdoodle.datasets.prepare import prepare
 
-            folders = [self.shared / folder for folder in STROKE_SET]
+            folders = stroke_sources(self.shared)
             self.say(f"prepare the real 8-class stroke set ({s.stroke_per_class} per class)")
             prepare(folders, out, STROKE_CLASSES, per_class=s.stroke_per_class, progress=False)
         else:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -49,7 +50,10 @@ from seqdoodle.training import DEFAULTS  # noqa: E402
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS = HERE / "results"
-REAL_CLASSES = "monkey,cake,necklace,piano,power outlet,smiley face,snowman,teapot"
+sys.path.insert(0, str(HERE))
+from real_data import SHARED, STROKE_CLASSES, stroke_sources  # noqa: E402
+
+REAL_CLASSES = ",".join(STROKE_CLASSES)
 
 """
 ## Settings
@@ -60,7 +64,7 @@ uses the built-in doodles instead.
 """
 
 parser = argparse.ArgumentParser(description="Learning curves of both models.")
-parser.add_argument("--data-root", type=Path, default=REPO.parent / "shared" / "quickdraw")
+parser.add_argument("--data-root", type=Path, default=SHARED)
 parser.add_argument("--source", default=None, help="'synthetic' instead of --data-root")
 parser.add_argument("--classes", default=None, help=f"default: {REAL_CLASSES}")
 parser.add_argument("--per-class", type=int, default=100000, help="drawings per class to prepare")
@@ -79,7 +83,7 @@ if args.source == "synthetic":
     source = "synthetic"
     classes = parse_class_list(args.classes) if args.classes else None
 else:
-    source = [args.data_root / "simplified", args.data_root / "simplified_nokeyid"]
+    source = stroke_sources(args.data_root)
     classes = parse_class_list(args.classes or REAL_CLASSES)
 sizes = [None if s.strip() == "all" else int(s) for s in args.sizes.split(",")]
 

@@ -16,28 +16,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import seqdoodle
 from seqdoodle.fileio import write_json
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from real_data import SHARED, STROKE_CLASSES, stroke_sources  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
-CLASSES = [
-    "monkey",
-    "cake",
-    "necklace",
-    "piano",
-    "power outlet",
-    "smiley face",
-    "snowman",
-    "teapot",
-]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "quickdraw")
+    parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--out", type=Path, default=REPO / "experiments" / "results" / "archs")
     parser.add_argument("--time-limit", type=float, default=14.0, help="minutes per model")
     parser.add_argument("--epochs", type=int, default=None, help="default: the trainer's")
@@ -45,8 +39,8 @@ def main() -> None:
 
     # ## Data: one prepared folder, so both models see identical drawings and splits.
     data = args.out / "st8"
-    sources = [args.shared / "simplified", args.shared / "simplified_nokeyid"]
-    seqdoodle.prepare(sources, data, classes=CLASSES, progress=False)
+    sources = stroke_sources(args.shared)
+    seqdoodle.prepare(sources, data, classes=STROKE_CLASSES, progress=False)
 
     # ## Train both architectures with the same settings.
     results = {}
@@ -76,7 +70,7 @@ def main() -> None:
     # ## The comparison: speed ratio and accuracy difference.
     ratio = results["default"]["train_drawings_per_s"] / results["tutorial"]["train_drawings_per_s"]
     report = {
-        "data": {"classes": CLASSES, "sources": [str(s) for s in sources]},
+        "data": {"classes": STROKE_CLASSES, "sources": [str(s) for s in sources]},
         "models": results,
         "speed_ratio_default_over_tutorial": round(ratio, 2),
         "top1_default_minus_tutorial": round(
