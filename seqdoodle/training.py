@@ -516,12 +516,19 @@ def predict_rows(model, batches: _Batches) -> np.ndarray:
 # ----------------------------------------------------------------------------- models
 
 
-def build_model(kind: str, arch: str, num_classes: int, n_features: int = 3, seed=None):
-    """A new uncompiled classifier of `kind` (`"cnn"` or `"rnn"`) and `arch`."""
+def build_model(
+    kind: str, arch: str, num_classes: int, n_features: int = 3, seed=None, size: int = 28
+):
+    """A new uncompiled classifier of `kind` (`"cnn"` or `"rnn"`) and `arch`.
+
+    `size` is the bitmap side of a CNN's input; `n_features` the stroke model's feature count.
+    """
     if kind == "cnn":
         from seqdoodle.models.cnn import build_bitmap_classifier
 
-        return build_bitmap_classifier(num_classes, arch=arch, seed=seed)
+        return build_bitmap_classifier(
+            num_classes, arch=arch, input_shape=(size, size, 1), seed=seed
+        )
     from seqdoodle.models.rnn import build_stroke_classifier
 
     return build_stroke_classifier(num_classes, arch=arch, n_features=n_features, seed=seed)
@@ -674,7 +681,9 @@ class _Trainer:
             input_config = self.features.to_config()
         if self.init_from is None:
             n_features = getattr(getattr(self, "features", None), "n_features", 3)
-            model = build_model(kind, self.arch, len(ds.classes), n_features, seed=self.seed)
+            model = build_model(
+                kind, self.arch, len(ds.classes), n_features, seed=self.seed, size=ds.size
+            )
         config = {
             "kind": kind,
             "arch": self.arch,

@@ -541,3 +541,19 @@ def test_cli_trains_a_run(data, tmp_path):
     assert f"{out}: 1 epochs" in result.stdout
     assert load_run(out).kind == "cnn"
     assert json.loads((out / "config.json").read_text())["train"]["batch_size"] == 32
+
+
+def test_cnn_trains_on_bitmaps_of_another_size(tmp_path):
+    data = prepare(
+        "synthetic",
+        tmp_path / "ds32",
+        classes=["circle", "star"],
+        per_class=12,
+        size=32,
+        progress=False,
+    )
+    train("cnn", data.path, tmp_path / "run32", arch="baseline", epochs=1, progress=False)
+    run = load_run(tmp_path / "run32")
+    assert run.model.input_shape == (None, 32, 32, 1)
+    probs = run.predict_proba(list(data.drawings(data.indices("test"))))
+    assert probs.shape == (len(data.indices("test")), 2)
