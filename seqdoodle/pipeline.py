@@ -699,11 +699,12 @@ def summary_table(report: Mapping) -> str:
     models, paired = report["models"], report["paired"]
     order = [paired.get("name_a"), paired.get("name_b"), "ensemble"]
     names = [n for n in order if n in models] + [n for n in models if n not in order]
-    lines = [f"{'model':<10} {'top-1':>6} {'top-3':>7} {'MAP@3':>7} {'macro-F1':>9}"]
+    width = max([10, *map(len, names)])
+    lines = [f"{'model':<{width}} {'top-1':>6} {'top-3':>7} {'MAP@3':>7} {'macro-F1':>9}"]
     for name in names:
         m = models[name]
         lines.append(
-            f"{name:<10} {_pct(m.get('top1')):>6} {_pct(m.get('top3')):>7} "
+            f"{name:<{width}} {_pct(m.get('top1')):>6} {_pct(m.get('top3')):>7} "
             f"{_num(m.get('map3')):>7} {_num(m.get('macro_f1')):>9}"
         )
     lines.append(paired["verdict"])
