@@ -60,11 +60,11 @@ Progress = Annotated[
 ]
 
 
-def _run(kind: str, arch: str, data, out, **options) -> None:
+def _run(kind: str, data, out, arch, time_limit, **options) -> None:
+    """Train with the command's options (`arch` is the option's enum; time limit 0 = none)."""
     from seqdoodle.training import train
 
-    time_limit = options.pop("time_limit")
-    summary = train(kind, data, out, arch=arch, time_limit=time_limit or None, **options)
+    summary = train(kind, data, out, arch=arch.value, time_limit=time_limit or None, **options)
     if summary.get("already_finished"):
         return
     speed = summary.get("samples_per_second")
@@ -100,22 +100,7 @@ def train_cnn(
     training.png, and scores the test split at the end (metrics.json). After every epoch a
     checkpoint is saved: rerun the same command after an interruption to continue.
     """
-    _run(
-        "cnn",
-        arch.value,
-        data,
-        out,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        seed=seed,
-        init_from=init_from,
-        freeze_backbone=freeze_backbone,
-        patience=patience,
-        time_limit=time_limit,
-        max_train=max_train,
-        progress=progress,
-    )
+    _run("cnn", **locals())
 
 
 @train_app.command("rnn")
@@ -144,19 +129,4 @@ def train_rnn(
     training split and saved with the run. Rerun the same command after an interruption to
     continue from the last finished epoch.
     """
-    _run(
-        "rnn",
-        arch.value,
-        data,
-        out,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        seed=seed,
-        init_from=init_from,
-        freeze_backbone=freeze_backbone,
-        patience=patience,
-        time_limit=time_limit,
-        max_train=max_train,
-        progress=progress,
-    )
+    _run("rnn", **locals())
