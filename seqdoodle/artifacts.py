@@ -4,8 +4,9 @@
 RUN/
   model.keras    the model (Keras 3 format) for inference, without optimizer state; written
                  under a temporary name, then renamed
-  config.json    {"kind": "cnn"|"rnn", "arch", "classes", "input", "dataset", "train",
-                 "seqdoodle_version"}; written last, so a folder with it is complete
+  config.json    {"kind" (a registered model kind, `seqdoodle.kinds`), "arch", "classes",
+                 "input", "dataset", "train", "seqdoodle_version"}; written last, so a folder
+                 with it is complete
   classes.txt    one class a line (for people and other tools; must agree with config.json)
 ```
 
@@ -26,12 +27,16 @@ import numpy as np
 
 from seqdoodle.errors import DataFormatError, MissingFileError
 from seqdoodle.fileio import save_keras, write_json, write_text
+from seqdoodle.kinds import choices_text, get_kind, kind_names
 
-KINDS = ("cnn", "rnn")
 MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.json"
 CLASSES_FILE = "classes.txt"
-PAD_MULTIPLE = 16  # stroke batches are padded to a multiple of this (fewer distinct shapes)
+
+
+def _check_kind(kind, where: str) -> None:
+    if kind not in kind_names():
+        raise DataFormatError(f"{where}: kind {kind!r}; expected {choices_text()}")
 
 
 def _check_classes(classes, where: str) -> list[str]:
@@ -56,8 +61,8 @@ def save_run(out: str | os.PathLike, model, config: dict, classes: Sequence[str]
     Args:
         out: str or PathLike. The run folder (created when missing; files in it are replaced).
         model: keras.Model. A classifier with a `(batch, len(classes))` softmax output.
-        config: dict. At least `{"kind": "cnn" | "rnn"}`; usually also `arch`, `input`
-            (preprocessing options), `dataset` and `train`.
+        config: dict. At least `{"kind": NAME}` (a registered model kind); usually also
+            `arch`, `input` (preprocessing options), `dataset` and `train`.
         classes: list of str. Class names in output-column order.
 
     Returns:
@@ -68,9 +73,9 @@ def save_run(out: str | os.PathLike, model, config: dict, classes: Sequence[str]
             the number of classes.
 
     Example:
-    >>> from seqdoodle.models.cnn import build_bitmap_classifier  # doctest: +SKIP
+    >>> from seqdoodle.models.cnn import KIND, build_bitmap_classifier  # doctest: +SKIP
     >>> model = build_bitmap_classifier(2, arch="baseline")  # doctest: +SKIP
-    >>> save_run("runs/demo", model, {"kind": "cnn", "arch": "baseline",
+    >>> save_run("runs/demo", model, {"kind": KIND.name, "arch": "baseline",
     ...          "input": {"size": 28}}, ["cat", "dog"])  # doctest: +SKIP
     PosixPath('runs/demo')
     """
@@ -79,8 +84,7 @@ def save_run(out: str | os.PathLike, model, config: dict, classes: Sequence[str]
     out = Path(out)
     classes = _check_classes(classes, str(out))
     config = dict(config)
-    if config.get("kind") not in KINDS:
-        raise DataFormatError(f"{out}: config kind {config.get('kind')!r}; expected cnn or rnn")
+    _check_kind(config.get("kind"), f"{out}: config")
     if "classes" in config and list(config["classes"]) != classes:
         raise DataFormatError(f"{out}: config classes differ from the classes given")
     width = model.output_shape[-1]
@@ -130,8 +134,7 @@ def _read_config(path: Path) -> dict:
         raise DataFormatError(f"{path}: not valid JSON") from None
     if not isinstance(config, dict):
         raise DataFormatError(f"{path}: not a JSON object")
-    if config.get("kind") not in KINDS:
-        raise DataFormatError(f"{path}: kind {config.get('kind')!r}; expected cnn or rnn")
+    _check_kind(config.get("kind"), str(path))
     config["classes"] = _check_classes(config.get("classes"), str(path))
     if not isinstance(config.get("input", {}), dict):
         raise DataFormatError(f"{path}: 'input' must be an object of preprocessing options")
@@ -186,7 +189,9 @@ def load_keras_model(path: str | os.PathLike, compile: bool = False):
     """
     import keras
 
-    import seqdoodle.models  # noqa: F401 - registers the serializable seqdoodle layers
+    from seqdoodle.models import register_layers
+
+    register_layers()  # the serializable seqdoodle layers
 
     check_keras_file(path)
     try:
@@ -218,8 +223,8 @@ def load_run(path: str | os.PathLike) -> Run:
 
     Example:
     >>> run = load_run("runs/cnn")  # doctest: +SKIP
-    >>> run.kind, run.classes[:2]  # doctest: +SKIP
-    ('cnn', ['apple', 'banana'])
+    >>> run.classes[:2]  # doctest: +SKIP
+    ['apple', 'banana']
     """
     path = Path(path)
     if not path.is_dir():
@@ -257,8 +262,8 @@ class Run:
         model: keras.Model. The loaded classifier.
 
     Attributes:
-        path: Path. kind: str (`"cnn"` or `"rnn"`). arch: str or None. classes: list of str.
-        config: dict. model: keras.Model.
+        path: Path. kind: str (a registered kind name). arch: str or None. classes: list of
+        str. config: dict. model: keras.Model. model_kind: the `ModelKind` of `kind`.
 
     Example:
     >>> run = load_run("runs/rnn")  # doctest: +SKIP
@@ -271,6 +276,7 @@ class Run:
         self.config = config
         self.model = model
         self.kind: str = config["kind"]
+        self.model_kind = get_kind(self.kind)
         self.arch: str | None = config.get("arch")
         self.classes: list[str] = list(config["classes"])
 
@@ -282,12 +288,13 @@ class Run:
 
     @property
     def input_config(self) -> dict:
-        """The preprocessing options saved with the run (`config["input"]`)."""
-        config = dict(self.config.get("input") or {})
-        if self.kind == "cnn":
-            config.setdefault("type", "bitmap")
-            config.setdefault("size", 28)
-        return config
+        """The preprocessing options saved with the run (`config["input"]`, defaults filled)."""
+        return self.model_kind.run_input_config(self.config.get("input"))
+
+    @property
+    def input_spec(self) -> dict:
+        """What `model.keras` takes: `{"name", "shape", "dtype", "how"}` (see `ModelKind`)."""
+        return self.model_kind.input_spec(self.input_config)
 
     @property
     def n_params(self) -> int:
@@ -298,25 +305,6 @@ class Run:
     def saved_size_bytes(self) -> int:
         """Size of `model.keras` in bytes."""
         return (self.path / MODEL_FILE).stat().st_size
-
-    def _scores(self, x: np.ndarray) -> np.ndarray:
-        if self.kind == "rnn":
-            x = _pad_time(x, PAD_MULTIPLE)
-        return np.asarray(self.model.predict_on_batch(x), dtype=np.float32)
-
-    def _batched(
-        self, n: int, order: np.ndarray, make_batch: Callable, batch_size: int, progress
-    ) -> np.ndarray:
-        """Predict in batches of `order`'s rows and put the results back in input order."""
-        if batch_size < 1:
-            raise DataFormatError(f"batch_size must be at least 1, got {batch_size}")
-        probs = np.zeros((n, len(self.classes)), dtype=np.float32)
-        for start in range(0, n, batch_size):
-            rows = order[start : start + batch_size]
-            probs[rows] = self._scores(make_batch(rows))
-            if progress is not None:
-                progress(len(rows))
-        return probs
 
     def predict_proba(
         self, drawings: Sequence, batch_size: int = 256, progress: Callable | None = None
@@ -339,20 +327,9 @@ class Run:
         Raises:
             DataFormatError: a drawing the model cannot take (e.g. a bitmap for a stroke model).
         """
-        from seqdoodle.preprocess import drawing_inputs
+        from seqdoodle.batches import predict_drawings
 
-        drawings = list(drawings)
-        n = len(drawings)
-        if self.kind == "rnn":
-            order = np.argsort([_n_points(d) for d in drawings], kind="stable")
-        else:
-            order = np.arange(n)
-        config = self.input_config
-
-        def make_batch(rows):
-            return drawing_inputs([drawings[i] for i in rows], self.kind, config)
-
-        return self._batched(n, order, make_batch, batch_size, progress)
+        return predict_drawings(self, drawings, batch_size=batch_size, progress=progress)
 
     def predict_proba_dataset(
         self, dataset, indices=None, batch_size: int = 256, progress: Callable | None = None
@@ -376,45 +353,6 @@ class Run:
             DataFormatError: a stroke model on a bitmaps-only dataset, or a bitmap size that is
                 not the run's.
         """
-        from seqdoodle.preprocess import StrokeFeatures, bitmap_batch, stroke_batch
+        from seqdoodle.batches import predict_dataset
 
-        indices = np.arange(len(dataset)) if indices is None else np.asarray(indices, np.int64)
-        n = len(indices)
-        if self.kind == "cnn":
-            size = int(self.input_config.get("size", 28))
-            if dataset.size != size:
-                raise DataFormatError(
-                    f"{dataset.path}: {dataset.size}px bitmaps; run {self.path} takes {size}px"
-                )
-            order = np.argsort(indices, kind="stable")  # memmap reads in file order
-
-            def make_batch(rows):
-                return bitmap_batch(np.asarray(dataset.bitmaps[indices[rows]]))
-
-        else:
-            if not dataset.has_strokes:
-                raise DataFormatError(
-                    f"{dataset.path}: prepared from bitmaps only; the stroke model {self.path} "
-                    "needs strokes"
-                )
-            features = StrokeFeatures.from_config(self.input_config)
-            lengths = dataset.offsets[indices + 1] - dataset.offsets[indices]
-            order = np.argsort(lengths, kind="stable")
-
-            def make_batch(rows):
-                return stroke_batch([dataset.points_of(int(indices[r])) for r in rows], features)
-
-        return self._batched(n, order, make_batch, batch_size, progress)
-
-
-def _n_points(drawing) -> int:
-    strokes = getattr(drawing, "strokes", None)
-    return sum(len(s[0]) for s in strokes) if strokes else 0
-
-
-def _pad_time(x: np.ndarray, multiple: int) -> np.ndarray:
-    """Zero-pad axis 1 of `(batch, time, features)` up to a multiple of `multiple`."""
-    extra = -x.shape[1] % multiple
-    if extra == 0:
-        return x
-    return np.pad(x, ((0, 0), (0, extra), (0, 0)))
+        return predict_dataset(self, dataset, indices, batch_size=batch_size, progress=progress)

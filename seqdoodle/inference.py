@@ -1,4 +1,7 @@
-"""Predict with a run on any input: `.npy` bitmap rows, `.ndjson` drawings, PNG/JPEG images.
+"""Predict with a run on any input: `.npy` bitmap rows, stroke files, PNG/JPEG images.
+
+Stroke files: `.ndjson` (Google), and given by name, Kaggle `.csv`, sketch-rnn `.npz` and Google's
+binary `.bin` (read by `seqdoodle.datasets.plan.open_reader`).
 
 Inputs become `Drawing` records (`load_inputs`), which `Run.predict_proba` preprocesses exactly as
 in training: a bitmap model renders strokes and takes bitmaps and images as they are, a stroke model
@@ -7,7 +10,7 @@ needs strokes, so it refuses images and `.npy` files.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +21,12 @@ from seqdoodle.errors import DataFormatError, MissingFileError
 from seqdoodle.images import IMAGE_SUFFIXES, image_to_bitmap, is_image_path
 
 NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz")
+# Stroke formats read by `datasets.plan.open_reader`; accepted as files, not picked up from folders
+# (a folder's `.npz`/`.csv` may well be predictions or reports).
+STROKE_FILE_READERS = ("kaggle", "sketchrnn", "binary")
 INPUT_SUFFIXES = (".npy", *NDJSON_SUFFIXES, *IMAGE_SUFFIXES)
+STROKE_INPUTS = ("ndjson", "strokes")
+STREAM_BATCH = 1024  # drawings read and predicted at a time by `iter_predictions`
 
 
 def _input_kind(path: Path) -> str:
@@ -29,8 +37,13 @@ def _input_kind(path: Path) -> str:
         return "ndjson"
     if is_image_path(path):
         return "image"
+    from seqdoodle.datasets.plan import file_kind
+
+    if file_kind(path) in STROKE_FILE_READERS:
+        return "strokes"
     raise DataFormatError(
-        f"{path}: unsupported input; give .npy bitmap rows, .ndjson drawings or a PNG/JPEG image"
+        f"{path}: unsupported input; give .npy bitmap rows, .ndjson drawings (or Kaggle .csv, "
+        "sketch-rnn .npz, binary .bin) or a PNG/JPEG image"
     )
 
 
@@ -72,42 +85,84 @@ def expand_inputs(paths) -> list[Path]:
     return files
 
 
-def _npy_drawings(path: Path) -> list[Drawing]:
+def _npy_drawings(path: Path) -> Iterator[Drawing]:
     from seqdoodle.datasets.readers import read_bitmaps
 
-    rows = read_bitmaps(path)  # checks dtype uint8 and shape (n, 784) or (n, 28, 28)
-    return [
-        Drawing(word="", bitmap=np.asarray(rows[i]).reshape(28, 28), source=f"{path.name}[{i}]")
-        for i in range(len(rows))
-    ]
+    rows = read_bitmaps(path)  # checks dtype uint8 and shape (n, 784) or (n, 28, 28); a memmap
+    for i in range(len(rows)):
+        bitmap = np.asarray(rows[i]).reshape(28, 28)
+        yield Drawing(word="", bitmap=bitmap, source=f"{path.name}[{i}]")
 
 
-def _ndjson_drawings(path: Path, notes: list | None) -> list[Drawing]:
+def _ndjson_drawings(path: Path, notes: list | None) -> Iterator[Drawing]:
     from seqdoodle.datasets.readers import read_drawings
 
     reader = read_drawings(path)
-    drawings = list(reader)
+    n = 0
+    for drawing in reader:
+        n += 1
+        yield drawing
     if notes is not None and reader.summary.n_skipped:
         notes.append(str(reader.summary))
-    if not drawings:
+    if not n:
         raise DataFormatError(f"{path}: no valid drawings ({reader.summary})")
-    return drawings
 
 
-def load_inputs(paths, notes: list | None = None) -> list[Drawing]:
+def _stroke_file_drawings(path: Path, notes: list | None) -> Iterator[Drawing]:
+    from seqdoodle.datasets.plan import open_reader
+
+    reader = open_reader(path)
+    n = 0
+    for i, d in enumerate(reader):
+        d.source = d.source or f"{path.name}[{i}]"
+        n += 1
+        yield d
+    summary = getattr(reader, "summary", None)
+    if notes is not None and summary is not None and summary.n_skipped:
+        notes.append(str(summary))
+    if not n:
+        raise DataFormatError(f"{path}: no valid drawings ({summary})")
+
+
+def iter_inputs(paths, notes: list | None = None, size: int = 28) -> Iterator[Drawing]:
+    """`load_inputs`, one drawing at a time: files are opened in turn and read as they are used.
+
+    Args: as `load_inputs`.
+
+    Yields:
+        `Drawing`, in the order of `paths` (and of rows/lines within a file).
+    """
+    for path in expand_inputs(paths):
+        kind = _input_kind(path)
+        if kind == "npy":
+            yield from _npy_drawings(path)
+        elif kind == "ndjson":
+            yield from _ndjson_drawings(path, notes)
+        elif kind == "strokes":
+            yield from _stroke_file_drawings(path, notes)
+        else:
+            bitmap = image_to_bitmap(path, size=size)
+            yield Drawing(word="", bitmap=bitmap, source=path.name)
+
+
+def load_inputs(paths, notes: list | None = None, size: int = 28) -> list[Drawing]:
     """Read prediction inputs of any supported type as `Drawing` records.
 
     - `.npy`: each row is a drawing, `(n, 784)` or `(n, 28, 28)` uint8 (0 background, 255 ink);
       `source` is `"file.npy[i]"`.
     - `.ndjson` / `.ndjson.gz`: simplified or raw drawings; bad lines are skipped and counted
       (see `notes`); `source` is `"file.ndjson:line"` and `word` the file's word field.
-    - `.png` / `.jpg` / `.jpeg`: one drawing made to look like a Quick, Draw! bitmap
-      (`images.image_to_bitmap`); `source` is the file name.
+    - `.png` / `.jpg` / `.jpeg`: one drawing made to look like a Quick, Draw! bitmap of `size`
+      pixels (`images.image_to_bitmap`); `source` is the file name.
+    - `.csv` (Kaggle), `.npz` (sketch-rnn), `.bin` (Google's binary), named as files: their
+      drawings with the format their reader records; `source` is the reader's or `"file[i]"`.
 
     Args:
         paths: list of str or PathLike. Files, or folders of such files.
         notes: list or None. When a list, one line is appended for each ndjson file with skipped
             lines. Defaults to None.
+        size: int. Side of the bitmaps made from images (a run's own size: `input_size(run)`).
+            Defaults to 28.
 
     Returns:
         list of `Drawing`, in the order of `paths` (and of rows/lines within a file). `word` is
@@ -123,16 +178,13 @@ def load_inputs(paths, notes: list | None = None) -> list[Drawing]:
     >>> drawings[0].source, drawings[0].bitmap.shape  # doctest: +SKIP
     ('cat.png', (28, 28))
     """
-    drawings: list[Drawing] = []
-    for path in expand_inputs(paths):
-        kind = _input_kind(path)
-        if kind == "npy":
-            drawings.extend(_npy_drawings(path))
-        elif kind == "ndjson":
-            drawings.extend(_ndjson_drawings(path, notes))
-        else:
-            drawings.append(Drawing(word="", bitmap=image_to_bitmap(path), source=path.name))
-    return drawings
+    return list(iter_inputs(paths, notes=notes, size=size))
+
+
+def input_size(run) -> int:
+    """The bitmap side a run takes (28 unless it was trained on another `--size`)."""
+    size = (run.input_config or {}).get("size")
+    return int(size) if size else 28
 
 
 def check_inputs_for(run, paths) -> None:
@@ -145,13 +197,16 @@ def check_inputs_for(run, paths) -> None:
     Raises:
         DataFormatError: a stroke run given an image or bitmap file.
     """
-    if run.kind != "rnn":
+    if not run.model_kind.needs_strokes:
         return
+    from seqdoodle.kinds import all_kinds, choices_text
+
+    bitmap_kinds = choices_text([k.name for k in all_kinds() if not k.needs_strokes])
     for path in expand_inputs(paths):
-        if _input_kind(path) != "ndjson":
+        if _input_kind(path) not in STROKE_INPUTS:
             raise DataFormatError(
-                f"{path}: the stroke model {run.path} needs strokes (.ndjson drawings); "
-                "images and .npy bitmaps work only with a bitmap (cnn) run"
+                f"{path}: the {run.model_kind.title} {run.path} needs strokes (.ndjson drawings); "
+                f"images and .npy bitmaps work only with a bitmap ({bitmap_kinds}) run"
             )
 
 
@@ -177,6 +232,44 @@ def top_classes(probs: np.ndarray, classes, top_k: int = 3) -> list[list[tuple[s
     return [[(classes[j], float(probs[i, j])) for j in row] for i, row in enumerate(order)]
 
 
+def iter_predictions(
+    run, paths, top_k: int = 3, notes: list | None = None, batch_size: int = STREAM_BATCH
+) -> Iterator[dict]:
+    """`predict`, streaming: inputs are read and classified `batch_size` drawings at a time.
+
+    Memory stays at one batch whatever the size of the inputs; results come in input order.
+    Images are made into bitmaps at the run's own size (`input_size(run)`).
+
+    Args: as `predict`, and
+        batch_size: int. Drawings read and predicted at a time. Defaults to `STREAM_BATCH`.
+
+    Yields:
+        dict per drawing, as `predict` returns them.
+    """
+    if top_k < 1:
+        raise DataFormatError(f"top_k must be at least 1, got {top_k}")
+    if batch_size < 1:
+        raise DataFormatError(f"batch_size must be at least 1, got {batch_size}")
+    check_inputs_for(run, paths)
+    batch: list[Drawing] = []
+    for drawing in iter_inputs(paths, notes=notes, size=input_size(run)):
+        batch.append(drawing)
+        if len(batch) == batch_size:
+            yield from _predict_batch(run, batch, top_k)
+            batch = []
+    if batch:
+        yield from _predict_batch(run, batch, top_k)
+
+
+def _predict_batch(run, drawings: list[Drawing], top_k: int) -> list[dict]:
+    probs = run.predict_proba(drawings)
+    tops = top_classes(probs, run.classes, top_k)
+    return [
+        {"source": d.source, "word": d.word or None, "top": top}
+        for d, top in zip(drawings, tops, strict=True)
+    ]
+
+
 def predict(run, paths, top_k: int = 3, notes: list | None = None) -> list[dict]:
     """Classify every drawing in the given files with a run.
 
@@ -189,7 +282,8 @@ def predict(run, paths, top_k: int = 3, notes: list | None = None) -> list[dict]
 
     Returns:
         list of dicts, one per drawing: `{"source": str, "word": str or None (the ndjson word
-        field), "top": [(class, probability), ...]}`.
+        field), "top": [(class, probability), ...]}`. (`iter_predictions` yields the same one
+        batch at a time.)
 
     Raises:
         DataFormatError: a stroke run given images or `.npy` bitmaps, or unreadable inputs.
@@ -199,16 +293,7 @@ def predict(run, paths, top_k: int = 3, notes: list | None = None) -> list[dict]
     >>> predict(load_run("runs/cnn"), ["cat.png"])[0]["top"][0]  # doctest: +SKIP
     ('cat', 0.93)
     """
-    if top_k < 1:
-        raise DataFormatError(f"top_k must be at least 1, got {top_k}")
-    check_inputs_for(run, paths)
-    drawings = load_inputs(paths, notes=notes)
-    probs = run.predict_proba(drawings)
-    tops = top_classes(probs, run.classes, top_k)
-    return [
-        {"source": d.source, "word": d.word or None, "top": top}
-        for d, top in zip(drawings, tops, strict=True)
-    ]
+    return list(iter_predictions(run, paths, top_k=top_k, notes=notes))
 
 
 # ----------------------------------------------------------------------------- labelled data
@@ -301,7 +386,9 @@ def dataset_predictions(
         raise DataFormatError(
             f"{dataset.path}: the {split} split has no drawings of the run's classes"
         )
-    probs = run.predict_proba_dataset(dataset, rows, batch_size=batch_size, progress=progress)
+    from seqdoodle.batches import predict_dataset
+
+    probs = predict_dataset(run, dataset, rows, batch_size=batch_size, progress=progress)
     return LabelledPredictions(to_run[dataset.labels[rows]], probs, rows, notes)
 
 
@@ -331,17 +418,17 @@ def folder_drawings(run, folder, per_class: int | None = None) -> tuple[list, np
         raise DataFormatError(f"per_class must be at least 1, got {per_class}")
     files = class_files(folder, known=tuple(dict.fromkeys([*all_categories(), *run.classes])))
     notes: list[str] = []
-    if run.kind == "rnn":
+    if run.model_kind.needs_strokes:
         bitmap_only = [c for c, p in files.items() if p.name.endswith(".npy")]
         if len(bitmap_only) == len(files):
             raise DataFormatError(
-                f"{folder}: holds only bitmaps (.npy); the stroke model {run.path} needs strokes "
-                "(.ndjson files)"
+                f"{folder}: holds only bitmaps (.npy); the {run.model_kind.title} {run.path} "
+                "needs strokes (.ndjson files)"
             )
         if bitmap_only:
             notes.append(
-                f"{folder}: skipped {len(bitmap_only)} bitmap-only classes (.npy) the stroke "
-                f"model cannot read: {_names(bitmap_only)}"
+                f"{folder}: skipped {len(bitmap_only)} bitmap-only classes (.npy) the "
+                f"{run.model_kind.title} cannot read: {_names(bitmap_only)}"
             )
             files = {c: p for c, p in files.items() if c not in bitmap_only}
     positions = _class_positions(run, list(files), str(folder), notes)

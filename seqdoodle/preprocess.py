@@ -4,7 +4,11 @@ The bitmap CNN takes `(batch, size, size, 1)` float32 raw grey values (0..255); 
 itself, so preprocessing only casts. The stroke model takes `(batch, time, features)` float32
 stroke-3 rows (dx, dy, pen flag) zero-padded at the end; `StrokeFeatures` holds every option of that
 encoding, including the dx/dy scale fitted on the training split, and is saved with the run under
-`config.json["input"]`.
+`config.json["input"]`. Runs trained now divide by that scale inside the model
+(`scale_in_model=True`); older runs (without the flag) get it applied here, as before.
+
+Which of these a model kind uses is the kind's business (`seqdoodle.kinds`); `drawing_inputs` asks
+the registry.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from seqdoodle.errors import DataFormatError
 from seqdoodle.strokes.points import strokes_to_points
 
 BITMAP, STROKE3 = "bitmap", "stroke3"
-KINDS = {"cnn": BITMAP, "rnn": STROKE3}
 FIT_MAX_DRAWINGS = 20000
 
 
@@ -75,6 +78,9 @@ class StrokeFeatures:
             it must stay False. Defaults to False.
         scale: tuple of 2 floats. Divisors of dx and dy (their standard deviation over training
             drawings, see `fit_stroke_features`). Defaults to `(1.0, 1.0)`.
+        scale_in_model: bool. The model divides by `scale` itself (a `StrokeScale` layer), so
+            `stroke_batch` leaves dx and dy unscaled. False for runs saved before the layer
+            existed. Defaults to False.
 
     Example:
     >>> f = StrokeFeatures(scale=(0.1, 0.08))
@@ -88,6 +94,7 @@ class StrokeFeatures:
     truncate: str = "uniform"
     time: bool = False
     scale: tuple[float, float] = field(default=(1.0, 1.0))
+    scale_in_model: bool = False
 
     def __post_init__(self):
         scale = tuple(float(s) for s in self.scale)
@@ -102,11 +109,17 @@ class StrokeFeatures:
         object.__setattr__(self, "scale", scale)
         object.__setattr__(self, "max_len", int(self.max_len))
         object.__setattr__(self, "time", bool(self.time))
+        object.__setattr__(self, "scale_in_model", bool(self.scale_in_model))
 
     @property
     def n_features(self) -> int:
         """Features per step: 3 (dx, dy, pen flag), 4 with time."""
         return 4 if self.time else 3
+
+    @property
+    def external_scale(self) -> tuple[float, float]:
+        """The dx/dy divisors applied before the model: `scale`, or (1, 1) when in the model."""
+        return (1.0, 1.0) if self.scale_in_model else self.scale
 
     def to_config(self) -> dict:
         """JSON-ready dict, stored under `config.json["input"]`."""
@@ -185,7 +198,7 @@ def stroke_batch(
 
     Args:
         points_list: list of `(n_i, 3)` int arrays (x, y, end-of-stroke flag), one a drawing.
-        features: `StrokeFeatures`. The encoding (scale included).
+        features: `StrokeFeatures`. The encoding (dx/dy divided by `features.external_scale`).
         rng: `np.random.Generator` or None. Randomness of the augmentation. Defaults to None.
         augment: bool. Apply `seqdoodle.strokes.augment.augment_points` first (training only);
             needs `rng`. Defaults to False.
@@ -214,8 +227,10 @@ def stroke_batch(
     flat = np.concatenate(sequences).astype(np.float32, copy=False)
     if flat.shape[1] != width:
         raise DataFormatError(f"stroke-3 rows have {flat.shape[1]} features, expected {width}")
-    flat[:, 0] /= features.scale[0]
-    flat[:, 1] /= features.scale[1]
+    scale = features.external_scale
+    if scale != (1.0, 1.0):
+        flat[:, 0] /= scale[0]
+        flat[:, 1] /= scale[1]
     rows = np.repeat(np.arange(len(sequences)), lengths)
     steps = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     out[rows, steps] = flat
@@ -225,30 +240,22 @@ def stroke_batch(
 # ----------------------------------------------------------------------------- drawings
 
 
-def input_type(kind: str) -> str:
-    """The input type (`"bitmap"` or `"stroke3"`) of a model kind (`"cnn"` or `"rnn"`)."""
-    if kind not in KINDS:
-        raise DataFormatError(f"unknown model kind {kind!r}; choose cnn or rnn")
-    return KINDS[kind]
-
-
 def is_raw(strokes) -> bool:
-    """True for Google's raw format: times per stroke, or coordinates that are not ints 0..255."""
-    for stroke in strokes:
-        if len(stroke) >= 3:
-            return True
-        for axis in stroke[:2]:
-            values = np.asarray(axis, dtype=np.float64)
-            if values.size and (
-                values.min() < 0 or values.max() > 255 or not np.all(values == np.round(values))
-            ):
-                return True
-    return False
+    """True for Google's raw format: times per stroke, or coordinates that are not ints 0..255.
+
+    Decides by the strokes alone (`datasets.records.strokes_look_raw`); for a `Drawing`, whose
+    reader may have recorded its format, use `datasets.records.needs_simplifying`.
+    """
+    from seqdoodle.datasets.records import strokes_look_raw
+
+    return strokes_look_raw(strokes)
 
 
 def _simplified(drawing) -> list:
+    from seqdoodle.datasets.records import needs_simplifying
+
     strokes = drawing.strokes
-    if is_raw(strokes):
+    if needs_simplifying(drawing):
         from seqdoodle.strokes.simplify import simplify_strokes
 
         strokes = simplify_strokes(strokes)
@@ -259,38 +266,60 @@ def _label(drawing, i: int) -> str:
     return drawing.source or (f"drawing {drawing.key_id}" if drawing.key_id else f"drawing {i}")
 
 
-def drawing_inputs(drawings, kind: str, input_config: dict) -> np.ndarray:
+def drawing_inputs(drawings, kind, input_config: dict) -> np.ndarray:
     """Model inputs for a list of `Drawing` records, exactly as in training.
 
-    Bitmap model: a drawing's `bitmap` is used as is; strokes are rendered (raw strokes are
-    simplified first, as Google renders its bitmaps). Stroke model: strokes (simplified first when
-    raw) -> points -> `stroke_batch` with the run's `StrokeFeatures`.
+    Asks the kind (`seqdoodle.kinds.get_kind(kind).drawing_inputs`): the bitmap CNN takes
+    `bitmap_inputs`, the stroke model `stroke_inputs`.
 
     Args:
         drawings: list of `seqdoodle.datasets.records.Drawing`.
-        kind: str. `"cnn"` or `"rnn"`.
-        input_config: dict. The run's `config.json["input"]` (`bitmap_config()` or
-            `StrokeFeatures.to_config()`).
+        kind: str or `ModelKind`. A registered model kind (cnn, rnn, ...).
+        input_config: dict. The run's `config.json["input"]`.
 
     Returns:
-        `(n, s, s, 1) float32` for the CNN, `(n, T, F) float32` zero-padded for the stroke model.
+        `(n, ...)` float32 model input.
 
     Raises:
-        DataFormatError: a drawing has neither strokes nor a bitmap, a bitmap of the wrong size,
-            or (stroke model) only a bitmap.
+        DataFormatError: an unknown kind, or a drawing the kind cannot take.
+
+    Example:
+    >>> x = drawing_inputs(drawings, run.kind, run.input_config)  # doctest: +SKIP
+    """
+    from seqdoodle.kinds import get_kind
+
+    return get_kind(kind).drawing_inputs(list(drawings), input_config)
+
+
+def bitmap_inputs(drawings, input_config: dict) -> np.ndarray:
+    """Bitmap-model inputs `(n, s, s, 1) float32` 0..255 for `Drawing` records.
+
+    A drawing's `bitmap` is used as is; strokes are rendered (raw strokes are simplified first,
+    as Google renders its bitmaps).
+
+    Raises:
+        DataFormatError: not a bitmap input config, a drawing with neither strokes nor a bitmap,
+            or a bitmap of the wrong size.
+    """
+    if input_config.get("type") != BITMAP:
+        raise DataFormatError(f"input config {input_config!r} is not a bitmap config")
+    return bitmap_batch(_bitmaps(list(drawings), int(input_config.get("size", 28))))
+
+
+def stroke_inputs(drawings, features: StrokeFeatures) -> np.ndarray:
+    """Stroke-model inputs `(n, T, F) float32` zero-padded, for `Drawing` records.
+
+    Strokes (simplified first when raw) -> points -> `stroke_batch` with the run's features.
+
+    Raises:
+        DataFormatError: a drawing without strokes (e.g. only a bitmap).
 
     Example:
     >>> from seqdoodle.datasets.records import Drawing
     >>> d = Drawing("line", strokes=[[[0, 255], [0, 255]]])
-    >>> drawing_inputs([d], "rnn", StrokeFeatures().to_config()).shape[-1]
+    >>> stroke_inputs([d], StrokeFeatures()).shape[-1]
     3
     """
-    drawings = list(drawings)
-    if input_type(kind) == BITMAP:
-        if input_config.get("type") != BITMAP:
-            raise DataFormatError(f"input config {input_config!r} is not a bitmap config")
-        return bitmap_batch(_bitmaps(drawings, int(input_config.get("size", 28))))
-    features = StrokeFeatures.from_config(input_config)
     points_list = []
     for i, d in enumerate(drawings):
         if not d.strokes:

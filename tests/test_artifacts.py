@@ -374,3 +374,20 @@ def test_stroke_run_dataset_fast_path_and_bitmap_only_refusal(tmp_path):
         run.predict_proba_dataset(bitmaps_only, rows)
     with pytest.raises(DataFormatError, match="strokes"):
         run.predict_proba([Drawing("circle", bitmap=drawings[0].bitmap, source="x.png")])
+
+
+def test_predict_dataset_keeps_the_order_of_rows_with_repeats(tmp_path):
+    from seqdoodle.batches import predict_dataset
+
+    drawings = shape_drawings(per_class=3)
+    dataset = make_dataset(tmp_path / "ds", drawings, with_strokes=False)
+    run = load_run(make_cnn_run(tmp_path / "run"))
+    everything = predict_dataset(run, dataset)
+    assert everything.shape == (len(dataset), len(SHAPE_CLASSES))
+    rows = np.array([7, 2, 7, 0])
+    picked = predict_dataset(run, dataset, rows, batch_size=3)
+    np.testing.assert_allclose(picked, everything[rows], rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(picked[0], picked[2])  # the same row twice
+    assert predict_dataset(run, dataset, np.array([], np.int64)).shape == (0, len(SHAPE_CLASSES))
+    with pytest.raises(DataFormatError, match="batch_size must be at least 1"):
+        predict_dataset(run, dataset, rows, batch_size=0)

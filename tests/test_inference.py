@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from seqdoodle.artifacts import load_run
+from seqdoodle.datasets.records import Drawing
 from seqdoodle.errors import DataFormatError, MissingFileError, UnknownClassError
 from seqdoodle.inference import (
     dataset_predictions,
+    expand_inputs,
     folder_drawings,
     folder_predictions,
     load_inputs,
@@ -275,3 +277,21 @@ def test_trained_cnn_recognises_png_renders_of_real_drawings(tmp_path, shared_qu
     as_bitmaps = run.predict_proba_dataset(ds, rows).argmax(axis=1) == ds.labels[rows]
     assert top3 >= 0.8  # measured 0.93
     assert top1 >= as_bitmaps.mean() - 0.12  # measured 0.77 (PNG) vs 0.80 (the bitmaps)
+
+
+def test_kaggle_csv_named_as_a_file_predicts_like_ndjson(tmp_path, cnn_run, rnn_run):
+    from seqdoodle.datasets.kaggle import write_kaggle_csv
+
+    drawings = shape_drawings(per_class=2, seed=5)
+    write_ndjson(tmp_path / "d.ndjson", drawings)
+    write_kaggle_csv([Drawing(d.word, strokes=d.strokes) for d in drawings], tmp_path / "d.csv")
+    for run in (cnn_run, rnn_run):
+        from_csv = predict(run, [tmp_path / "d.csv"], top_k=2)
+        from_ndjson = predict(run, [tmp_path / "d.ndjson"], top_k=2)
+        assert len(from_csv) == len(drawings)
+        for a, b in zip(from_csv, from_ndjson):
+            assert [c for c, _ in a["top"]] == [c for c, _ in b["top"]]
+            np.testing.assert_allclose([p for _, p in a["top"]], [p for _, p in b["top"]],
+                                       atol=1e-6)  # fmt: skip
+        assert all(r["source"].startswith("d.csv") for r in from_csv)
+    assert expand_inputs([tmp_path]) == [tmp_path / "d.ndjson"]  # folders: not the csv

@@ -10,18 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 from seqdoodle.artifacts import load_run
+from seqdoodle.batches import BitmapBatches, StrokeBatches
 from seqdoodle.cli import app
 from seqdoodle.datasets.prepare import prepare
 from seqdoodle.errors import DataFormatError, MissingFileError
 from seqdoodle.models.cnn import build_bitmap_classifier
+from seqdoodle.models.task import replace_head
 from seqdoodle.preprocess import StrokeFeatures
-from seqdoodle.training import (
-    BitmapBatches,
-    StrokeBatches,
-    cosine_lr,
-    replace_head,
-    train,
-)
+from seqdoodle.training import cosine_lr, train
 
 CLASSES = ["circle", "square", "star"]
 OTHER_CLASSES = ["circle", "zigzag", "star", "sun"]
@@ -130,9 +126,9 @@ def test_train_cnn_writes_a_complete_run_folder(cnn_run, data):
 
 @pytest.fixture(scope="module")
 def rnn_run(data, tmp_path_factory):
-    """A default stroke model trained for 1 epoch: (run folder, summary)."""
+    """A default stroke model trained for 1 epoch on the opened dataset: (run folder, summary)."""
     out = tmp_path_factory.mktemp("runs") / "rnn"
-    return out, train("rnn", data.path, out, epochs=1, **FAST)
+    return out, train("rnn", data, out, epochs=1, **FAST)
 
 
 @pytest.mark.slow
@@ -143,6 +139,8 @@ def test_train_rnn_writes_a_run_with_its_stroke_encoding(rnn_run, data):
         assert (out / name).is_file(), name
     assert (out / "training.png").read_bytes()[:8] == PNG_MAGIC
     run = load_run(out)
+    assert run.config["dataset"]["path"] == str(data.path)  # `data` was a PreparedDataset
+    assert run.config["train"]["epochs"] == 1 and run.config["train"]["patience"] == 5
     features = StrokeFeatures.from_config(run.input_config)
     assert features.scale != (1.0, 1.0)  # fitted on the training drawings
     assert json.loads((out / "metrics.json").read_text())["top1"] == summary["test_top1"]
@@ -150,6 +148,28 @@ def test_train_rnn_writes_a_run_with_its_stroke_encoding(rnn_run, data):
     probs = run.predict_proba(drawings)
     assert probs.shape == (5, len(CLASSES))
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_a_saved_stroke_model_takes_stroke3_as_it_is(rnn_run, data):
+    from seqdoodle.datasets.records import Drawing
+    from seqdoodle.models.layers import StrokeScale
+    from seqdoodle.strokes.sequence import drawing_to_stroke3
+
+    out, _ = rnn_run
+    run = load_run(out)
+    features = StrokeFeatures.from_config(run.input_config)
+    assert features.scale_in_model  # the scale is a layer of the model, not a preprocessing step
+    layer = run.model.get_layer("backbone").get_layer("stroke_scale")
+    assert isinstance(layer, StrokeScale) and layer.scale == features.scale
+    model = keras.saving.load_model(out / "model.keras", safe_mode=True)  # the file alone
+    drawings = [Drawing("x", strokes=d.strokes) for d in data.drawings(data.indices("test")[:4])]
+    for drawing, expected in zip(drawings, run.predict_proba(drawings)):
+        x = drawing_to_stroke3(drawing.strokes, max_len=features.max_len, truncate="uniform")
+        probs = model.predict_on_batch(x[None].astype("float32"))[0]
+        np.testing.assert_allclose(probs, expected, atol=1e-5)
+    spec = run.input_spec
+    assert spec["shape"] == [None, None, 3] and "drawing_to_stroke3" in spec["how"]
 
 
 # ----------------------------------------------------------------------------- resume
@@ -255,17 +275,17 @@ KILLS = [
 def test_a_kill_anywhere_in_an_epochs_writes_resumes_consistently(
     data, tmp_path, monkeypatch, point, at_epoch, resumed
 ):
-    import seqdoodle.training as training
+    import seqdoodle.training.trainer as training
 
     out, ckpt = tmp_path / "run", tmp_path / "run" / "checkpoint"
     args = dict(arch="baseline", epochs=2, seed=4, **FAST)
     committed = {}  # epoch -> the weights its commit wrote (a redone epoch overwrites)
     kill = {"armed": False}
     real = {
-        "commit": training._Trainer._commit_epoch,
+        "commit": training.Trainer._commit_epoch,
         "save_keras": training.save_keras,
         "write_json": training.write_json,
-        "history": training._Trainer._write_history,
+        "history": training.Trainer._write_history,
     }
 
     def commit(self, improved):
@@ -288,10 +308,10 @@ def test_a_kill_anywhere_in_an_epochs_writes_resumes_consistently(
             raise _Kill
         real["history"](self)
 
-    monkeypatch.setattr(training._Trainer, "_commit_epoch", commit)
+    monkeypatch.setattr(training.Trainer, "_commit_epoch", commit)
     monkeypatch.setattr(training, "save_keras", save_keras)
     monkeypatch.setattr(training, "write_json", write_json)
-    monkeypatch.setattr(training._Trainer, "_write_history", write_history)
+    monkeypatch.setattr(training.Trainer, "_write_history", write_history)
     kill["point"] = point
     with pytest.raises(_Kill):
         train("cnn", data.path, out, **args)
@@ -494,6 +514,21 @@ def test_init_from_a_stroke_run_reuses_its_encoding(rnn_run, other_data, tmp_pat
     assert tuned.model.output_shape == (None, len(OTHER_CLASSES))
     with pytest.raises(DataFormatError, match="holds a 'rnn' model"):
         train("cnn", other_data.path, tmp_path / "x", init_from=source, **FAST)
+
+
+def test_unset_arguments_take_the_kinds_defaults():
+    from seqdoodle.kinds import get_kind
+    from seqdoodle.training.checks import check_request
+
+    for name in ("cnn", "rnn"):
+        kind, request = get_kind(name), check_request(name)
+        assert request.kind is kind and request.arch == kind.archs[0] == "default"
+        assert request.patience == kind.defaults.patience and request.epochs is None
+        assert request.resolved_batch_size == kind.defaults.batch_size
+        assert request.resolved_lr == kind.defaults.lr
+    assert check_request("rnn", epochs=3, batch_size=8, lr=0.1, patience=2).patience == 2
+    with pytest.raises(DataFormatError, match="time_limit must be at least 0"):
+        check_request("cnn", time_limit=-1)
 
 
 def test_bad_arguments_are_refused(data, tmp_path):

@@ -12,19 +12,35 @@ import typer
 from seqdoodle.errors import SeqdoodleError
 
 
-class CnnArch(str, Enum):
-    """Bitmap CNN architectures (`seqdoodle.models.cnn`)."""
+@functools.cache
+def arch_enum(kind: str) -> type[Enum]:
+    """The `--arch` choices of a registered model kind, as a str Enum (`archs[0]` first)."""
+    from seqdoodle.kinds import get_kind
 
-    default = "default"
-    baseline = "baseline"
+    model_kind = get_kind(kind)
+    return Enum(f"{kind.capitalize()}Arch", {a: a for a in model_kind.archs}, type=str)
 
 
-class RnnArch(str, Enum):
-    """Stroke model architectures (`seqdoodle.models.rnn`)."""
+def arch_help(kind: str) -> str:
+    """`"default (batch norm, augmentation) or baseline (hobby CNN)."`: help of `--arch`."""
+    from seqdoodle.kinds import get_kind
 
-    default = "default"
-    tutorial = "tutorial"
+    model_kind = get_kind(kind)
+    parts = [
+        f"{a} ({model_kind.arch_help[a]})" if model_kind.arch_help.get(a) else a
+        for a in model_kind.archs
+    ]
+    return (", ".join(parts[:-1]) + " or " + parts[-1] if len(parts) > 1 else parts[0]) + "."
 
+
+def _train_help() -> str:
+    from seqdoodle.kinds import all_kinds
+
+    commands = ", ".join(f"`train {k.name}` ({k.title})" for k in all_kinds())
+    return f"Train a model: {commands}."
+
+
+CnnArch, RnnArch = arch_enum("cnn"), arch_enum("rnn")  # the two kinds `compare` trains
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -32,7 +48,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Classify Quick, Draw! doodles: a bitmap CNN and a stroke Conv1D+LSTM, same drawings.",
 )
-train_app = typer.Typer(no_args_is_help=True, help="Train a model: `train cnn` or `train rnn`.")
+train_app = typer.Typer(no_args_is_help=True, help=_train_help())
 app.add_typer(train_app, name="train")
 
 # Usage errors (bad option values) keep typer's own message and exit code 2.
@@ -45,6 +61,41 @@ def fail(message: str) -> typer.Exit:
     """Print one red error line to stderr and return the Exit to raise (code 1)."""
     typer.secho(f"Error: {message}", fg=typer.colors.RED, err=True)
     return typer.Exit(EXIT_ERROR)
+
+
+def usage_error(message: str) -> typer.Exit:
+    """Print one red `Error: ...` line about the command line to stderr; return the Exit (2).
+
+    For options that cannot go together (`raise usage_error("--split goes with --data, not
+    --source")`): one line like every other error, the usage exit code.
+    """
+    typer.secho(f"Error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def given(ctx: typer.Context, *params: str) -> list[str]:
+    """The options among `params` (parameter names) set on the command line, as `--option`s."""
+    options = {
+        p.name: next((o for o in p.opts if o.startswith("--")), p.opts[0])
+        for p in ctx.command.params
+    }
+    names = []
+    for param in params:
+        source = ctx.get_parameter_source(param)
+        if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
+            names.append(options.get(param, "--" + param.replace("_", "-")))
+    return names
+
+
+def refuse_together(ctx: typer.Context, present: bool, what: str, *params: str) -> None:
+    """Refuse (exit 2, one line) any of `params` given on the command line when `present`.
+
+    Example: `refuse_together(ctx, runs is not None, "--runs only evaluates", "epochs")`.
+    """
+    if present:
+        clash = given(ctx, *params)
+        if clash:
+            raise usage_error(f"{' and '.join(clash)} cannot go with {what}")
 
 
 def handle_errors(func):

@@ -1,29 +1,25 @@
-"""`seqdoodle train cnn` and `seqdoodle train rnn`: train a model on a prepared dataset folder."""
+"""`seqdoodle train KIND`: train a registered model kind on a prepared dataset folder.
 
-from __future__ import annotations
+One command per kind of `seqdoodle.kinds` (`train cnn`, `train rnn`, ...), with the kind's
+architectures as `--arch` choices and its defaults in the help.
+"""
+
+# No `from __future__ import annotations`: the commands are built in a function and typer reads
+# their annotations as objects.
 
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from seqdoodle.cli.app import CnnArch, RnnArch, handle_errors, train_app
+from seqdoodle.cli.app import arch_enum, arch_help, handle_errors, train_app, usage_error
+from seqdoodle.kinds import ModelKind, all_kinds
 
 Data = Annotated[
     Path, typer.Option("--data", help="Prepared dataset folder (see `seqdoodle prepare`).")
 ]
 Out = Annotated[
     Path, typer.Option("--out", help="Run folder to write; rerun the command to resume it.")
-]
-Epochs = Annotated[
-    int | None,
-    typer.Option(min=1, help="Epochs (default 10 for cnn, 30 for rnn); more extends a run."),
-]
-BatchSize = Annotated[
-    int | None, typer.Option("--batch-size", min=1, help="Batch size (default 256 cnn, 128 rnn).")
-]
-Lr = Annotated[
-    float | None, typer.Option(min=0.0, help="Initial learning rate of Adam (default 0.002).")
 ]
 Seed = Annotated[int, typer.Option(help="Seed of weights, shuffling and augmentation.")]
 InitFrom = Annotated[
@@ -36,12 +32,6 @@ InitFrom = Annotated[
 Freeze = Annotated[
     bool,
     typer.Option("--freeze-backbone", help="Train only the head (with --init-from)."),
-]
-Patience = Annotated[
-    int | None,
-    typer.Option(
-        min=1, help="Stop after this many epochs without a better val accuracy [cnn 3, rnn 5]."
-    ),
 ]
 TimeLimit = Annotated[
     float,
@@ -58,10 +48,23 @@ MaxTrain = Annotated[
 Progress = Annotated[
     bool, typer.Option(help="Progress bar on a terminal, one line per epoch otherwise.")
 ]
+Strategy = Annotated[
+    str,
+    typer.Option(
+        help="auto, default, mirrored (all GPUs here) or multiworker (machines in TF_CONFIG); "
+        "auto: multiworker with a TF_CONFIG, mirrored with 2+ GPUs, else default.",
+    ),
+]
+Precision = Annotated[
+    str,
+    typer.Option(help="float32, mixed_float16 or mixed_bfloat16 (the softmax stays float32)."),
+]
 
 
 def _run(kind: str, data, out, arch, time_limit, **options) -> None:
     """Train with the command's options (`arch` is the option's enum; time limit 0 = none)."""
+    if options.get("freeze_backbone") and options.get("init_from") is None:
+        raise usage_error("--freeze-backbone goes with --init-from (a trained run to start from)")
     from seqdoodle.training import train
 
     summary = train(kind, data, out, arch=arch.value, time_limit=time_limit or None, **options)
@@ -75,58 +78,59 @@ def _run(kind: str, data, out, arch, time_limit, **options) -> None:
     )
 
 
-@train_app.command("cnn")
-@handle_errors
-def train_cnn(
-    data: Data,
-    out: Out,
-    arch: Annotated[
-        CnnArch, typer.Option(help="default (batch norm, augmentation) or baseline (hobby CNN).")
-    ] = CnnArch.default,
-    epochs: Epochs = None,
-    batch_size: BatchSize = None,
-    lr: Lr = None,
-    seed: Seed = 0,
-    init_from: InitFrom = None,
-    freeze_backbone: Freeze = False,
-    patience: Patience = None,
-    time_limit: TimeLimit = 14.0,
-    max_train: MaxTrain = None,
-    progress: Progress = True,
-) -> None:
-    """Train the bitmap CNN on a prepared dataset's 28x28 bitmaps.
+def _add_command(kind: ModelKind) -> None:
+    """Register `seqdoodle train KIND` with the kind's choices and defaults."""
+    d = kind.defaults
+    Arch = arch_enum(kind.name)
+    default_arch = Arch(kind.archs[0])
+    ArchOption = Annotated[Arch, typer.Option(help=arch_help(kind.name))]
+    Epochs = Annotated[
+        int | None,
+        typer.Option(min=1, help=f"Epochs (default {d.epochs}); more extends a run."),
+    ]
+    BatchSize = Annotated[
+        int | None,
+        typer.Option("--batch-size", min=1, help=f"Batch size (default {d.batch_size})."),
+    ]
+    Lr = Annotated[
+        float | None,
+        typer.Option(min=0.0, help=f"Initial learning rate of Adam (default {d.lr:g})."),
+    ]
+    Patience = Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help=f"Stop after this many epochs without a better val accuracy "
+            f"(default {d.patience}).",
+        ),
+    ]
 
-    Keeps the best model by validation accuracy in OUT/model.keras, writes history.csv/json and
-    training.png, and scores the test split at the end (metrics.json). After every epoch a
-    checkpoint is saved: rerun the same command after an interruption to continue.
-    """
-    _run("cnn", **locals())
+    def command(
+        data: Data,
+        out: Out,
+        arch: ArchOption = default_arch,
+        epochs: Epochs = None,
+        batch_size: BatchSize = None,
+        lr: Lr = None,
+        seed: Seed = 0,
+        init_from: InitFrom = None,
+        freeze_backbone: Freeze = False,
+        patience: Patience = None,
+        time_limit: TimeLimit = 14.0,
+        max_train: MaxTrain = None,
+        progress: Progress = True,
+        strategy: Strategy = "auto",
+        precision: Precision = "float32",
+    ) -> None:
+        options = dict(locals())  # the parameters (and `kind`, a free variable)
+        options.pop("kind", None)
+        _run(kind.name, **options)
+
+    command.__name__ = f"train_{kind.name}"
+    command.__qualname__ = command.__name__
+    command.__doc__ = kind.summary or f"Train the {kind.title} on a prepared dataset."
+    train_app.command(kind.name)(handle_errors(command))
 
 
-@train_app.command("rnn")
-@handle_errors
-def train_rnn(
-    data: Data,
-    out: Out,
-    arch: Annotated[
-        RnnArch,
-        typer.Option(help="default (strided Conv1D + BiLSTM-96, fast) or tutorial (3 BiLSTM-128)."),
-    ] = RnnArch.default,
-    epochs: Epochs = None,
-    batch_size: BatchSize = None,
-    lr: Lr = None,
-    seed: Seed = 0,
-    init_from: InitFrom = None,
-    freeze_backbone: Freeze = False,
-    patience: Patience = None,
-    time_limit: TimeLimit = 14.0,
-    max_train: MaxTrain = None,
-    progress: Progress = True,
-) -> None:
-    """Train the stroke Conv1D + recurrent model on a prepared dataset's stroke sequences.
-
-    Needs a dataset prepared from strokes (ndjson or synthetic). The dx/dy scale is fitted on the
-    training split and saved with the run. Rerun the same command after an interruption to
-    continue from the last finished epoch.
-    """
-    _run("rnn", **locals())
+for _kind in all_kinds():
+    _add_command(_kind)

@@ -1,15 +1,44 @@
-"""Models: bitmap CNN (`cnn`), stroke Conv1D+RNN (`rnn`) and their public encoder layers."""
+"""Models: bitmap CNN (`cnn`), stroke Conv1D+RNN (`rnn`), their public layers and the task.
 
-from seqdoodle.models.cnn import build_bitmap_backbone, build_bitmap_classifier
-from seqdoodle.models.encoders import BitmapEncoder, StrokeEncoder, add_classifier_head
-from seqdoodle.models.rnn import build_stroke_classifier, build_stroke_encoder
+Names are imported lazily, so `import seqdoodle.models.cnn` (the kind registry does) stays free of
+Keras until a model is built.
+"""
 
-__all__ = [
-    "BitmapEncoder",
-    "StrokeEncoder",
-    "add_classifier_head",
-    "build_bitmap_backbone",
-    "build_bitmap_classifier",
-    "build_stroke_classifier",
-    "build_stroke_encoder",
-]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "BitmapEncoder": "seqdoodle.models.encoders",
+    "StrokeEncoder": "seqdoodle.models.encoders",
+    "add_classifier_head": "seqdoodle.models.encoders",
+    "StrokeScale": "seqdoodle.models.layers",
+    "build_bitmap_backbone": "seqdoodle.models.cnn",
+    "build_bitmap_classifier": "seqdoodle.models.cnn",
+    "build_stroke_classifier": "seqdoodle.models.rnn",
+    "build_stroke_encoder": "seqdoodle.models.rnn",
+    "compile_classifier": "seqdoodle.models.task",
+    "replace_head": "seqdoodle.models.task",
+    "freeze_backbone": "seqdoodle.models.task",
+}
+
+
+def register_layers() -> None:
+    """Import every module that registers serializable seqdoodle layers (before loading)."""
+    importlib.import_module("seqdoodle.models.encoders")
+    importlib.import_module("seqdoodle.models.layers")
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'seqdoodle.models' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))
+
+
+__all__ = sorted(_EXPORTS)

@@ -3,12 +3,21 @@
 Both are Keras layers with no head and no loss, so any model can put its own head on top. They are
 registered as serializable (`package="seqdoodle"`), so a model that contains them saves to `.keras`
 and reloads with `keras.saving.load_model(path, safe_mode=True)` once this module is imported
-(`import seqdoodle.models` or `from seqdoodle import encoders` registers the classes).
+(`from seqdoodle import encoders` or `seqdoodle.models.register_layers()` registers them).
 
-`StrokeEncoder` turns `(batch, time, features)` float32 sequences, zero-padded at the end, into
-`(batch, dim)` float32 vectors. Padding never changes the result: convolutions see the same zeros
-whatever the padding length, strided convolutions downsample the mask, recurrent layers skip padded
-steps and pooling ignores them.
+`StrokeEncoder` turns `(batch, time, features)` float32 sequences, padded at the end, into
+`(batch, dim)` float32 vectors. Which steps are real comes from, in this order: the `mask=` or
+`lengths=` call argument, the mask Keras propagates (e.g. from `keras.layers.Masking`), else the
+all-zero-row convention (a step whose features are all zero is padding; right for stroke-3 rows,
+where a real step never is all zeros). Data where a real step can be all zeros (univariate time
+series, standardised values) should pass a mask or lengths. Padding never changes the result:
+padded steps are zeroed before every convolution, strided convolutions downsample the mask,
+recurrent layers skip padded steps and pooling ignores them.
+
+Saved configs hold the resolved settings (numbers), the preset name is only a label: a model
+reloads to the layers it was trained with even after a preset in `seqdoodle.models.presets` is
+edited. Configs saved with the name alone (null settings) resolve against the frozen presets of
+that time.
 
 `BitmapEncoder` turns `(batch, height, width, 1)` float32 raw grey values (0..255) into
 `(batch, dim)` float32 vectors; it rescales by 1/255 itself and augments (shift, zoom) only in
@@ -17,95 +26,42 @@ training.
 
 from __future__ import annotations
 
+import copy
+
 import keras
 from keras import ops
 
 from seqdoodle.errors import DataFormatError
+from seqdoodle.models.bitmap_encoder import BitmapEncoder
+from seqdoodle.models.presets import (
+    BITMAP_ARCHS,
+    BN_MOMENTUM,
+    LEGACY_STROKE_ARCHS,
+    RNN_TYPES,
+    STROKE_ARCHS,
+    STROKE_POOLINGS,
+    STROKE_SETTINGS,
+    as_list,
+    check_choice,
+    resolve_preset,
+    saved_settings,
+    stroke_presets,
+)
 
-STROKE_ARCHS = {
-    # TensorFlow's RNN tutorial for Quick, Draw!: linear convolutions at full length, dropout before
-    # every convolution but the first, 3 bidirectional LSTM-128 layers, sum over valid steps.
-    "tutorial": {
-        "conv_filters": [48, 64, 96],
-        "conv_kernels": [5, 5, 3],
-        "conv_strides": [1, 1, 1],
-        "conv_activation": "linear",
-        "batch_norm": False,
-        "rnn_type": "lstm",
-        "rnn_units": 128,
-        "rnn_layers": 3,
-        "bidirectional": True,
-        "pooling": "sum",
-        "dropout": 0.3,
-        "dim": None,
-    },
-    # Built for CPU speed: batch norm + ReLU convolutions, two stride-2 convolutions make the
-    # sequence 4x shorter, then one bidirectional LSTM and masked mean + max pooling.
-    "default": {
-        "conv_filters": [64, 96, 128],
-        "conv_kernels": [5, 5, 3],
-        "conv_strides": [1, 2, 2],
-        "conv_activation": "relu",
-        "batch_norm": True,
-        "rnn_type": "lstm",
-        "rnn_units": 96,
-        "rnn_layers": 1,
-        "bidirectional": True,
-        "pooling": "mean_max",
-        "dropout": 0.1,
-        "dim": None,
-    },
-}
-
-BITMAP_ARCHS = {
-    # A typical hobby CNN for 28x28 Quick, Draw! bitmaps: no batch norm, no augmentation.
-    "baseline": {
-        "filters": [32, 64],
-        "convs_per_stage": 1,
-        "conv_padding": "valid",
-        "batch_norm": False,
-        "translation": 0.0,
-        "zoom": 0.0,
-        "pooling": "flatten",
-        "dim": 128,
-    },
-    # Batch-normalised 3x3 convolutions in three stages (one at 28x28, two at 14x14, two at 7x7),
-    # global average pooling, light augmentation; sized for CPU training.
-    "default": {
-        "filters": [32, 64, 128],
-        "convs_per_stage": [1, 2, 2],
-        "conv_padding": "same",
-        "batch_norm": True,
-        "translation": 0.1,
-        "zoom": 0.1,
-        "pooling": "avg",
-        "dim": None,
-    },
-}
-
-# Batch-norm moving averages settle within ~50 steps: training runs on CPU are short.
-BN_MOMENTUM = 0.9
-STROKE_POOLINGS = ("sum", "mean", "max", "mean_max")
-BITMAP_POOLINGS = ("avg", "max", "flatten")
-RNN_TYPES = ("lstm", "gru")
+__all__ = [
+    "BITMAP_ARCHS",
+    "STROKE_ARCHS",
+    "BitmapEncoder",
+    "StrokeEncoder",
+    "add_classifier_head",
+    "lengths_to_mask",
+]
 
 
-def _resolve(presets: dict, arch: str, overrides: dict, what: str) -> dict:
-    """The preset of `arch` with every non-None value of `overrides` put over it."""
-    if arch not in presets:
-        raise DataFormatError(f"{what} arch {arch!r}: unknown; expected one of {sorted(presets)}")
-    settings = dict(presets[arch])
-    settings.update({k: v for k, v in overrides.items() if v is not None})
-    return settings
-
-
-def _as_list(value):
-    return None if value is None else list(value)
-
-
-def _check_choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise DataFormatError(f"{name} {value!r}: unknown; expected one of {list(choices)}")
+def lengths_to_mask(lengths, steps):
+    """`(batch, steps)` bool mask, True at the first `lengths[i]` steps of row i."""
+    lengths = ops.reshape(ops.cast(lengths, "int32"), (-1, 1))
+    return ops.less(ops.expand_dims(ops.arange(steps, dtype="int32"), 0), lengths)
 
 
 @keras.saving.register_keras_serializable(package="seqdoodle")
@@ -114,14 +70,17 @@ class StrokeEncoder(keras.layers.Layer):
 
     Convolutions (zeroed at padded steps after each one, mask downsampled by every stride), then
     recurrent layers that skip padded steps, then pooling over the valid steps. Every argument left
-    as None takes the value of the `arch` preset (`STROKE_ARCHS`).
+    as None takes the value of the `arch` preset (`seqdoodle.models.presets`).
 
     Args:
-        arch: str. Preset, `"default"` (fast on CPU) or `"tutorial"` (TensorFlow's RNN tutorial
-            model). Defaults to `"default"`.
+        arch: str. Preset, `"default"` (fast on CPU), `"tutorial"` (TensorFlow's RNN tutorial
+            model) or `"timeseries"` (fully convolutional, for small time-series datasets); only a
+            label when every other setting is given. Defaults to `"default"`.
         conv_filters: list of int. Filters of each Conv1D layer. Defaults to the preset.
         conv_kernels: list of int. Kernel size of each Conv1D layer. Defaults to the preset.
         conv_strides: list of int. Stride of each Conv1D layer. Defaults to the preset.
+        conv_dilations: list of int or None. Dilation of each Conv1D layer (only with stride 1).
+            Defaults to the preset (1 for every layer).
         conv_activation: str. Activation after each convolution (`"linear"` for none). Defaults
             to the preset.
         batch_norm: bool. Masked batch normalization after each convolution. Defaults to the
@@ -135,16 +94,19 @@ class StrokeEncoder(keras.layers.Layer):
             to the preset.
         dropout: float. Dropout before every convolution but the first and before the recurrent
             layers (training only). Defaults to the preset.
-        dim: int or None. When set, a `Dense(dim, "relu")` projection ends the encoder. Defaults
-            to the preset (none).
+        dim: int or None. When above 0, a `Dense(dim, "relu")` projection ends the encoder; 0 for
+            none. Defaults to the preset (none).
         **kwargs: passed to `keras.layers.Layer` (e.g. `name`).
 
     Call arguments:
-        inputs: `(batch, time, features)` float32, zero-padded at the end.
-        mask: optional `(batch, time)` bool, True at real steps. When absent, the mask propagated
-            by Keras (e.g. from `keras.layers.Masking(0.0)`) is used, else all-zero rows are
-            taken as padding.
+        inputs: `(batch, time, features)` float32, padded at the end.
+        mask: optional `(batch, time)` bool, True at real steps; a mask propagated by Keras (e.g.
+            from `keras.layers.Masking(0.0)`) arrives here too.
+        lengths: optional `(batch,)` int, the number of real steps of each row (combined with
+            `mask` when both are given).
         training: bool. Training mode (dropout, batch statistics).
+
+    With neither `mask` nor `lengths`, all-zero rows are taken as padding.
 
     Returns:
         `(batch, output_dim)` float32.
@@ -174,13 +136,15 @@ class StrokeEncoder(keras.layers.Layer):
         pooling=None,
         dropout=None,
         dim=None,
+        conv_dilations=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.arch = arch
-        self.conv_filters = _as_list(conv_filters)
-        self.conv_kernels = _as_list(conv_kernels)
-        self.conv_strides = _as_list(conv_strides)
+        self.conv_dilations = as_list(conv_dilations)
+        self.conv_filters = as_list(conv_filters)
+        self.conv_kernels = as_list(conv_kernels)
+        self.conv_strides = as_list(conv_strides)
         self.conv_activation = conv_activation
         self.batch_norm = batch_norm
         self.rnn_type = rnn_type
@@ -190,16 +154,23 @@ class StrokeEncoder(keras.layers.Layer):
         self.pooling = pooling
         self.dropout = dropout
         self.dim = dim
-        s = _resolve(STROKE_ARCHS, arch, self._arguments(), "StrokeEncoder")
+        s = resolve_preset(stroke_presets(), arch, self._arguments(), "StrokeEncoder")
         self.settings = s
         n_conv = len(s["conv_filters"])
-        if not (len(s["conv_kernels"]) == len(s["conv_strides"]) == n_conv):
+        lengths = [len(s[k]) for k in ("conv_kernels", "conv_strides", "conv_dilations")]
+        if lengths != [n_conv] * 3:
             raise DataFormatError(
-                f"StrokeEncoder conv_filters/conv_kernels/conv_strides: lengths "
-                f"{n_conv}/{len(s['conv_kernels'])}/{len(s['conv_strides'])} differ"
+                f"StrokeEncoder conv_filters/conv_kernels/conv_strides/conv_dilations: lengths "
+                f"{'/'.join(map(str, [n_conv, *lengths]))} differ"
             )
-        _check_choice("StrokeEncoder pooling", s["pooling"], STROKE_POOLINGS)
-        _check_choice("StrokeEncoder rnn_type", s["rnn_type"], RNN_TYPES)
+        for stride, dilation in zip(s["conv_strides"], s["conv_dilations"]):
+            if stride > 1 and dilation > 1:
+                raise DataFormatError(
+                    f"StrokeEncoder conv_dilations {s['conv_dilations']}: a strided convolution "
+                    f"(conv_strides {s['conv_strides']}) needs dilation 1"
+                )
+        check_choice("StrokeEncoder pooling", s["pooling"], STROKE_POOLINGS)
+        check_choice("StrokeEncoder rnn_type", s["rnn_type"], RNN_TYPES)
 
         self._convs = [
             keras.layers.Conv1D(
@@ -207,11 +178,12 @@ class StrokeEncoder(keras.layers.Layer):
                 kernel,
                 strides=stride,
                 padding="valid",
+                dilation_rate=dilation,
                 use_bias=not s["batch_norm"],
                 name=f"conv{i}",
             )
-            for i, (filters, kernel, stride) in enumerate(
-                zip(s["conv_filters"], s["conv_kernels"], s["conv_strides"])
+            for i, (filters, kernel, stride, dilation) in enumerate(
+                zip(s["conv_filters"], s["conv_kernels"], s["conv_strides"], s["conv_dilations"])
             )
         ]
         self._norms = (
@@ -240,6 +212,7 @@ class StrokeEncoder(keras.layers.Layer):
             "conv_filters": self.conv_filters,
             "conv_kernels": self.conv_kernels,
             "conv_strides": self.conv_strides,
+            "conv_dilations": self.conv_dilations,
             "conv_activation": self.conv_activation,
             "batch_norm": self.batch_norm,
             "rnn_type": self.rnn_type,
@@ -281,8 +254,13 @@ class StrokeEncoder(keras.layers.Layer):
             width = shape[-1] * (2 if self.settings["pooling"] == "mean_max" else 1)
             self._projection.build((shape[0], width))
 
-    def call(self, inputs, mask=None, training=None):
+    def call(self, inputs, mask=None, lengths=None, training=None):
         x = ops.convert_to_tensor(inputs)
+        if lengths is not None:
+            from_lengths = lengths_to_mask(lengths, ops.shape(x)[1])
+            if mask is not None:
+                from_lengths = ops.logical_and(ops.cast(mask, "bool"), from_lengths)
+            mask = from_lengths
         if mask is None:
             mask = ops.any(ops.not_equal(x, 0), axis=-1)
         mask = ops.cast(mask, "bool")
@@ -292,16 +270,18 @@ class StrokeEncoder(keras.layers.Layer):
             if i > 0 and self._dropout is not None:
                 x = self._dropout(x, training=training)
             kernel, stride = conv.kernel_size[0], conv.strides[0]
-            # Fixed padding (not "same"), so output step j always reads inputs j*stride - (k-1)//2
-            # to j*stride + k//2, whatever the total length; step j is valid iff input j*stride is.
-            x = ops.pad(x, [[0, 0], [(kernel - 1) // 2, kernel // 2], [0, 0]])
+            span = (kernel - 1) * conv.dilation_rate[0]
+            # Fixed padding (not "same"), so output step j always reads inputs j*stride - span//2
+            # to j*stride + span - span//2, whatever the total length; step j is valid iff input
+            # j*stride is.
+            x = ops.pad(x, [[0, 0], [span // 2, span - span // 2], [0, 0]])
             x = conv(x)
             if stride > 1:
                 mask = mask[:, ::stride]
                 weights = weights[:, ::stride]
             if self._norms:
                 x = self._norms[i](x, training=training, mask=mask)
-            x = self._activation(x) * weights
+            x = self._activation(x) * ops.cast(weights, x.dtype)  # BN may return float32
         if self._rnns and self._dropout is not None:
             x = self._dropout(x, training=training)
         for rnn in self._rnns:
@@ -313,6 +293,7 @@ class StrokeEncoder(keras.layers.Layer):
 
     def _pool(self, x, mask, weights):
         pooling = self.settings["pooling"]
+        weights = ops.cast(weights, x.dtype)  # recurrent layers may return float32 (mixed policy)
         total = ops.sum(x * weights, axis=1)
         count = ops.maximum(ops.sum(weights, axis=1), 1.0)
         if pooling == "sum":
@@ -336,201 +317,15 @@ class StrokeEncoder(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"arch": self.arch, **self._arguments()})
+        config.update({"arch": self.arch, **copy.deepcopy(self.settings)})
         return config
 
-
-@keras.saving.register_keras_serializable(package="seqdoodle")
-class BitmapEncoder(keras.layers.Layer):
-    """Encode raw grey bitmaps (0..255) into one feature vector each.
-
-    Rescaling by 1/255, augmentation (random shift and zoom, training only, background fill),
-    stages of 3x3 convolutions each followed by 2x2 max pooling, then global pooling or flattening.
-    With `pooling="avg"`/`"max"` the last stage goes straight to global pooling (no max pool).
-    Every argument left as None takes the value of the `arch` preset (`BITMAP_ARCHS`).
-
-    Args:
-        arch: str. Preset, `"default"` (batch norm, global average pooling, augmentation) or
-            `"baseline"` (a hobby CNN: conv 32, pool, conv 64, pool, flatten, dense 128).
-            Defaults to `"default"`.
-        filters: list of int. Filters of the convolutions of each stage. Defaults to the preset.
-        convs_per_stage: int or list of int. 3x3 convolutions per stage (one count for all
-            stages, or one per stage). Defaults to the preset.
-        conv_padding: str. `"same"` or `"valid"`. Defaults to the preset.
-        batch_norm: bool. Batch normalization after each convolution. Defaults to the preset.
-        translation: float. Random shift as a fraction of height/width (0 for none). Defaults to
-            the preset.
-        zoom: float. Random zoom factor (0 for none). Defaults to the preset.
-        pooling: str. `"avg"`, `"max"` (global) or `"flatten"`. Defaults to the preset.
-        dim: int or None. When set, a `Dense(dim, "relu")` layer ends the encoder. Defaults to
-            the preset.
-        seed: int or None. Seed of the augmentation. Defaults to None.
-        **kwargs: passed to `keras.layers.Layer` (e.g. `name`).
-
-    Call arguments:
-        inputs: `(batch, height, width, 1)` float32 grey values 0..255 (0 background).
-        training: bool. Training mode (augmentation, batch statistics).
-
-    Returns:
-        `(batch, output_dim)` float32.
-
-    Example:
-    >>> import numpy as np
-    >>> encoder = BitmapEncoder(arch="baseline")
-    >>> images = np.random.default_rng(0).integers(0, 256, (2, 28, 28, 1)).astype("float32")
-    >>> tuple(encoder(images).shape)
-    (2, 128)
-    """
-
-    def __init__(
-        self,
-        arch="default",
-        filters=None,
-        convs_per_stage=None,
-        conv_padding=None,
-        batch_norm=None,
-        translation=None,
-        zoom=None,
-        pooling=None,
-        dim=None,
-        seed=None,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.arch = arch
-        self.filters = _as_list(filters)
-        self.convs_per_stage = (
-            convs_per_stage if isinstance(convs_per_stage, int | None) else list(convs_per_stage)
-        )
-        self.conv_padding = conv_padding
-        self.batch_norm = batch_norm
-        self.translation = translation
-        self.zoom = zoom
-        self.pooling = pooling
-        self.dim = dim
-        self.seed = seed
-        s = _resolve(BITMAP_ARCHS, arch, self._arguments(), "BitmapEncoder")
-        self.settings = s
-        _check_choice("BitmapEncoder pooling", s["pooling"], BITMAP_POOLINGS)
-        _check_choice("BitmapEncoder conv_padding", s["conv_padding"], ("same", "valid"))
-
-        self._rescale = keras.layers.Rescaling(1.0 / 255.0, name="rescale")
-        self._augment = []
-        if s["translation"]:
-            self._augment.append(
-                keras.layers.RandomTranslation(
-                    s["translation"], s["translation"], fill_mode="constant", seed=seed
-                )
-            )
-        if s["zoom"]:
-            self._augment.append(
-                keras.layers.RandomZoom(
-                    s["zoom"],
-                    s["zoom"],
-                    fill_mode="constant",
-                    seed=None if seed is None else seed + 1,
-                )
-            )
-        self._blocks = []  # one list of layers per stage
-        per_stage = s["convs_per_stage"]
-        if isinstance(per_stage, int):
-            per_stage = [per_stage] * len(s["filters"])
-        if len(per_stage) != len(s["filters"]):
-            raise DataFormatError(
-                f"BitmapEncoder convs_per_stage {per_stage}: needs one count per stage "
-                f"({len(s['filters'])})"
-            )
-        for stage, n_filters in enumerate(s["filters"]):
-            block = []
-            for j in range(per_stage[stage]):
-                block.append(
-                    keras.layers.Conv2D(
-                        n_filters,
-                        3,
-                        padding=s["conv_padding"],
-                        use_bias=not s["batch_norm"],
-                        activation=None if s["batch_norm"] else "relu",
-                        name=f"conv{stage}_{j}",
-                    )
-                )
-                if s["batch_norm"]:
-                    block.append(
-                        keras.layers.BatchNormalization(
-                            momentum=BN_MOMENTUM, name=f"norm{stage}_{j}"
-                        )
-                    )
-                    block.append(keras.layers.ReLU(name=f"relu{stage}_{j}"))
-            last = stage == len(s["filters"]) - 1
-            if not (last and s["pooling"] != "flatten"):
-                block.append(keras.layers.MaxPooling2D(2, name=f"pool{stage}"))
-            self._blocks.append(block)
-        self._pool = {
-            "avg": keras.layers.GlobalAveragePooling2D(name="global_pool"),
-            "max": keras.layers.GlobalMaxPooling2D(name="global_pool"),
-            "flatten": keras.layers.Flatten(name="flatten"),
-        }[s["pooling"]]
-        self._projection = (
-            keras.layers.Dense(s["dim"], activation="relu", name="projection") if s["dim"] else None
-        )
-
-    def _arguments(self) -> dict:
-        return {
-            "filters": self.filters,
-            "convs_per_stage": self.convs_per_stage,
-            "conv_padding": self.conv_padding,
-            "batch_norm": self.batch_norm,
-            "translation": self.translation,
-            "zoom": self.zoom,
-            "pooling": self.pooling,
-            "dim": self.dim,
-        }
-
-    def _layers_in_order(self):
-        yield self._rescale
-        yield from self._augment
-        for block in self._blocks:
-            yield from block
-        yield self._pool
-        if self._projection is not None:
-            yield self._projection
-
-    def build(self, input_shape):
-        if len(input_shape) != 4:
-            raise DataFormatError(
-                f"BitmapEncoder input shape {tuple(input_shape)}; expected (batch, H, W, 1)"
-            )
-        shape = tuple(input_shape)
-        for layer in self._layers_in_order():
-            layer.build(shape)
-            shape = layer.compute_output_shape(shape)
-        self._output_shape = shape
-
-    @property
-    def output_dim(self):
-        """Size of the feature vector (known for `"flatten"` only once built)."""
-        s = self.settings
-        if s["dim"]:
-            return s["dim"]
-        if s["pooling"] != "flatten":
-            return s["filters"][-1]
-        return getattr(self, "_output_shape", (None, None))[-1]
-
-    def call(self, inputs, training=None):
-        x = ops.cast(inputs, self.compute_dtype)
-        for layer in self._layers_in_order():
-            x = layer(x, training=training)
-        return x
-
-    def compute_output_shape(self, input_shape):
-        shape = tuple(input_shape)
-        for layer in self._layers_in_order():
-            shape = layer.compute_output_shape(shape)
-        return shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"arch": self.arch, **self._arguments(), "seed": self.seed})
-        return config
+    @classmethod
+    def from_config(cls, config):
+        config = saved_settings(config, LEGACY_STROKE_ARCHS, STROKE_SETTINGS, "StrokeEncoder")
+        if config.get("conv_dilations") is None:  # saved before dilations existed
+            config["conv_dilations"] = [1] * len(config["conv_filters"])
+        return cls(**config)
 
 
 def add_classifier_head(

@@ -24,7 +24,7 @@ def _types(model):
 def test_shapes_and_probabilities(arch):
     backbone = build_bitmap_backbone(arch)
     assert backbone.input_shape == (None, 28, 28, 1)
-    assert backbone.output_shape == (None, 128)
+    assert backbone.output_shape == (None, {"default": 192, "baseline": 128}[arch])
     model = build_bitmap_classifier(9, arch=arch)
     assert model.output_shape == (None, 9)
     probs = predict(model, _images(4))

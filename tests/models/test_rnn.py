@@ -120,3 +120,26 @@ def test_docstring_examples_run():
 
     results = doctest.testmod(rnn)
     assert results.attempted >= 2 and results.failed == 0
+
+
+def test_stroke_scale_layer_divides_dx_dy_only_and_saves(tmp_path):
+    from seqdoodle.models.layers import StrokeScale
+
+    keras.utils.set_random_seed(13)
+    scale = (0.2, 0.4)
+    inside = build_stroke_classifier(3, scale=scale, seed=0)
+    assert isinstance(inside.get_layer("backbone").get_layer("stroke_scale"), StrokeScale)
+    x = stroke_batch([20, 7], pad_to=24, seed=5)
+    scaled = x.copy()
+    scaled[..., 0] /= scale[0]
+    scaled[..., 1] /= scale[1]
+    plain = keras.Model(inside.inputs, inside.outputs)  # same weights, fed both ways below
+    outside = build_stroke_classifier(3, seed=0)
+    outside.set_weights(inside.get_weights())
+    np.testing.assert_allclose(predict(plain, x), predict(outside, scaled), atol=1e-5)
+    reloaded = save_and_reload(inside, tmp_path)
+    np.testing.assert_allclose(predict(reloaded, x), predict(inside, x), atol=1e-6)
+    layer = reloaded.get_layer("backbone").get_layer("stroke_scale")
+    assert layer.get_config()["scale"] == [0.2, 0.4]
+    with pytest.raises(DataFormatError, match="two positive numbers"):
+        StrokeScale(scale=(0.0, 1.0))
