@@ -10,6 +10,7 @@ import importlib
 
 __version__ = "0.1.0"
 
+# name -> module holding it, or (module, name in that module).
 _EXPORTS = {
     "Drawing": "seqdoodle.datasets.records",
     "all_categories": "seqdoodle.categories",
@@ -30,12 +31,16 @@ _EXPORTS = {
     "prepare": "seqdoodle.datasets.prepare",
     "PreparedDataset": "seqdoodle.datasets.prepared",
     "load_run": "seqdoodle.artifacts",
+    "Run": "seqdoodle.artifacts",
     "predict": "seqdoodle.inference",
     "load_inputs": "seqdoodle.inference",
     "image_to_bitmap": "seqdoodle.images",
     "train": "seqdoodle.training",
-    "evaluate": "seqdoodle.evaluation",
-    "compare": "seqdoodle.pipeline",
+    "evaluate": ("seqdoodle.evaluation", "evaluate_run"),
+    "evaluate_predictions": "seqdoodle.evaluation",
+    "compare": "seqdoodle.compare_runs",
+    "compare_predictions": "seqdoodle.model_comparison",
+    "analyze": "seqdoodle.analysis",
     "encoders": "seqdoodle.encoders",
 }
 
@@ -43,8 +48,10 @@ _EXPORTS = {
 def __getattr__(name: str):
     if name not in _EXPORTS:
         raise AttributeError(f"module 'seqdoodle' has no attribute {name!r}")
-    module = importlib.import_module(_EXPORTS[name])
-    value = getattr(module, name, module)
+    target = _EXPORTS[name]
+    module_name, attr = target if isinstance(target, tuple) else (target, name)
+    module = importlib.import_module(module_name)
+    value = getattr(module, attr, module)
     globals()[name] = value
     return value
 

@@ -15,7 +15,6 @@ Decisions:
 
 from __future__ import annotations
 
-import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,15 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
-from seqdoodle.categories import all_categories, check_class
-from seqdoodle.errors import DataFormatError, MissingFileError
+from seqdoodle.datasets.plan import SYNTHETIC, Filter, open_reader, source_plan
+from seqdoodle.errors import DataFormatError
 from seqdoodle.fileio import write_json, write_text
 from seqdoodle.plots import save_figure
 from seqdoodle.progress import progress_bars
+from seqdoodle.reports import fmt
 
-SYNTHETIC = "synthetic"
-KINDS = ("bitmap", "simplified", "raw", "synthetic")
-STROKE_KINDS = ("simplified", "raw", "synthetic")
+KINDS = ("bitmap", "simplified", "raw", "sketchrnn", "synthetic")
+STROKE_KINDS = ("simplified", "raw", "sketchrnn", "synthetic")
 N_SAMPLES = 8
 GRID_PAGE = 20
 ROWS_PAGE = 50
@@ -109,6 +108,7 @@ def analyze(
     per_class: int = 500,
     seed: int = 0,
     progress: bool | None = None,
+    where: Filter | None = None,
 ) -> dict:
     """Explore a data folder: per-class statistics, figures (PNG), summary.md and summary.json.
 
@@ -127,6 +127,8 @@ def analyze(
             Defaults to 0.
         progress: bool or None. Draw a progress bar over classes; None draws it on a terminal.
             Defaults to None.
+        where: Filter or None. Metadata filter (`seqdoodle.datasets.plan.make_filter`), the
+            same as `prepare`'s. Defaults to None (every drawing).
 
     Returns:
         The summary dict written to `summary.json`: `{"source", "per_class", "seed", "kinds":
@@ -145,7 +147,7 @@ def analyze(
     """
     if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1:
         raise DataFormatError(f"per_class must be an integer >= 1, got {per_class!r}")
-    plan = _plan(source, classes)
+    plan = _plan(source, classes, where)
     if not plan:
         raise DataFormatError("no classes to analyze")
     out = Path(out)
@@ -163,7 +165,8 @@ def analyze(
         task = bars.add_task("analyze", total=len(plan))
         for position, (name, files) in enumerate(plan.items()):
             bars.update(task, description=f"analyze {name}")
-            for kind, stats in _read_class(name, files, per_class, seed, position, notes).items():
+            found = _read_class(name, files, per_class, seed, position, notes, where)
+            for kind, stats in found.items():
                 groups.setdefault(kind, {})[name] = stats
             bars.advance(task)
         if not groups:
@@ -185,48 +188,22 @@ def _source_label(source) -> str | list[str]:
     return [str(s) for s in source]
 
 
-def _plan(source, classes) -> dict[str, list[Path] | None]:
-    """Class -> its files across the folders (None for synthetic), in the order to analyse."""
-    if isinstance(source, (str, os.PathLike)) and str(source) == SYNTHETIC:
-        from seqdoodle.datasets.synthetic import SYNTHETIC_CLASSES
-
-        names = SYNTHETIC_CLASSES if classes is None else classes
-        return {check_class(c, SYNTHETIC_CLASSES): None for c in names}
-    from seqdoodle.datasets.readers import class_files
-
-    folders = [source] if isinstance(source, (str, os.PathLike)) else list(source)
-    if not folders:
-        raise MissingFileError("no source folder given")
-    if any(str(f) == SYNTHETIC for f in folders):
-        raise DataFormatError("'synthetic' cannot be combined with source folders")
-    found: dict[str, list[Path]] = {}
-    for folder in map(Path, folders):
-        if not folder.is_dir():
-            raise MissingFileError(f"{folder}: no such source folder")
-        for name, path in class_files(folder).items():
-            found.setdefault(name, []).append(Path(path))
-    if classes is None:
-        order = {c: i for i, c in enumerate(all_categories())}
-        return {c: found[c] for c in sorted(found, key=lambda c: order.get(c, len(order)))}
-    plan = {}
-    for c in classes:
-        check_class(c)
-        if c not in found:
-            where = ", ".join(str(f) for f in folders)
-            raise MissingFileError(f"class {c!r}: no <class>.npy or <class>.ndjson file in {where}")
-        plan[c] = found[c]
-    return plan
+def _plan(source, classes, where=None) -> dict[str, list[Path] | None]:
+    """Class -> its files across the folders (None for synthetic): `datasets.plan.source_plan`."""
+    plan = source_plan(source, classes, where)
+    return {c: (None if e.kind == SYNTHETIC else e.files) for c, e in plan.items()}
 
 
-def _read_class(name, files, per_class, seed, position, notes) -> dict[str, ClassStats]:
+def _read_class(name, files, per_class, seed, position, notes, where=None) -> dict:
     """Read one class (up to `per_class` drawings per kind) and measure it, kind by kind."""
     rng = np.random.default_rng([seed, position])
     if files is None:
         from seqdoodle.datasets.synthetic import synthetic_drawings
 
         drawings = synthetic_drawings(name, per_class, seed=seed)
+        drawings = [d for d in drawings if where is None or where.keep(d)]
         return {SYNTHETIC: _stroke_stats(SYNTHETIC, drawings, rng)}
-    from seqdoodle.datasets.readers import read_bitmaps, read_drawings
+    from seqdoodle.datasets.readers import read_bitmaps
 
     bitmaps, drawings, read = [], {}, {}
     for path in files:
@@ -236,7 +213,7 @@ def _read_class(name, files, per_class, seed, position, notes) -> dict[str, Clas
                 bitmaps.append(np.asarray(read_bitmaps(path, limit=per_class - have)))
                 read.setdefault("bitmap", []).append((path, 0, None))
             continue
-        reader = read_drawings(path, limit=per_class)
+        reader = open_reader(path, limit=per_class, where=where, word=name)
         for drawing in reader:
             bucket = drawings.setdefault(reader.summary.fmt, [])
             if len(bucket) >= per_class:
@@ -435,12 +412,6 @@ def _share(recognized: tuple[int, int]) -> float | None:
     return n_true / n_known if n_known else None
 
 
-def _fmt(value, spec: str, scale: float = 1, suffix: str = "") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value * scale:{spec}}{suffix}"
-
-
 _TITLES = {
     "bitmap": "numpy_bitmap (.npy, 28x28)",
     "simplified": "simplified strokes (.ndjson)",
@@ -467,6 +438,10 @@ _FIGURE_NAMES = {
     "recognized": "Share recognized",
     "countries": "Drawings per country",
 }
+
+
+def _cell(value, spec: str, scale: float = 1, suffix: str = "") -> str:
+    return fmt(value, spec, scale, suffix, missing="–")
 
 
 def summary_markdown(summary: dict) -> str:
@@ -502,7 +477,7 @@ def summary_markdown(summary: dict) -> str:
         lines.append("| " + " | ".join(c[0] for c in columns) + " |")
         lines.append("|---|" + "---:|" * (len(columns) - 1))
         for name, row in rows:
-            cells = [name] + [_fmt(row[key], *spec) for _, key, *spec in columns[1:]]
+            cells = [name] + [_cell(row[key], *spec) for _, key, *spec in columns[1:]]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
         if part["skipped_lines"]:

@@ -1,11 +1,9 @@
 """The evaluation harness: one code path for any model, over `(y_true, probs)` arrays.
 
-Every metric takes integer labels `y_true` `(n,)` and class probabilities `probs` `(n, k)`, so a
-bitmap CNN, a stroke RNN and an ensemble are scored by the same code.
-
-Ranking rule (top-k, MAP@3, predicted class): classes are ordered by
-`np.argsort(-probs, axis=1, kind="stable")`, so among equal probabilities the lower class index
-ranks first. `np.argmax` follows the same rule.
+`evaluate_predictions` scores labels and probabilities with every metric of `seqdoodle.metrics`
+(a bitmap CNN, a stroke model and an ensemble go through the same code); `evaluate` predicts with
+any model first, and `evaluate_run` scores a saved run on a prepared split or a class folder (the
+library behind `seqdoodle evaluate`, exported as `seqdoodle.evaluate`).
 """
 
 from __future__ import annotations
@@ -17,275 +15,27 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn import metrics as skm
 
-from seqdoodle.errors import DataFormatError, MissingFileError
-from seqdoodle.fileio import atomic_write
+from seqdoodle.errors import DataFormatError
+from seqdoodle.metrics import (  # noqa: F401 (re-exported: the harness's metrics)
+    _check_classes,
+    check_predictions,
+    confusion_matrix,
+    expected_calibration_error,
+    macro_f1,
+    map_at_3,
+    per_class_accuracy,
+    predicted_labels,
+    top_k_accuracy,
+    top_k_classes,
+)
+from seqdoodle.predictions import (  # noqa: F401 (re-exported)
+    Predictions,
+    load_predictions,
+    save_predictions,
+)
 
 LATENCY_KEYS = ("batch1_p50", "batch1_p95", "batched_per_drawing")
-_ROWS_PER_CHUNK = 4096
-
-
-# ----------------------------------------------------------------------------- input checks
-
-
-def check_predictions(y_true, probs, where: str = "predictions") -> tuple[np.ndarray, np.ndarray]:
-    """Validate labels and probabilities; return `(n,) int64` labels and `(n, k)` float scores.
-
-    Args:
-        y_true: array-like `(n,)` of ints. True class indices in `[0, k)`.
-        probs: array-like `(n, k)` of floats. Class scores (probabilities) per drawing.
-        where: str. What the arrays are (a file name or a model name), named in errors.
-            Defaults to `"predictions"`.
-
-    Returns:
-        `(y_true, probs)`: `(n,) int64` and `(n, k)` floats (float32 stays float32, so large
-        prediction arrays are not copied; other dtypes become float64).
-
-    Raises:
-        DataFormatError: wrong shape or dtype, non-finite scores, or labels out of range.
-
-    Example:
-    >>> y, p = check_predictions([0, 1], [[0.9, 0.1], [0.2, 0.8]])
-    >>> y.dtype, p.shape
-    (dtype('int64'), (2, 2))
-    """
-    y = np.asarray(y_true)
-    p = np.asarray(probs)
-    if y.ndim != 1:
-        raise DataFormatError(f"{where}: y_true must be 1-D (n,), got shape {y.shape}")
-    if y.size and not np.issubdtype(y.dtype, np.integer):
-        raise DataFormatError(f"{where}: y_true must hold integer class indices, got {y.dtype}")
-    if p.ndim != 2 or p.shape[1] == 0:
-        raise DataFormatError(f"{where}: probs must be 2-D (n, k) with k >= 1, got shape {p.shape}")
-    if p.shape[0] != y.shape[0]:
-        raise DataFormatError(
-            f"{where}: y_true has {y.shape[0]} rows but probs has {p.shape[0]}; they must match"
-        )
-    if not np.issubdtype(p.dtype, np.number) or np.issubdtype(p.dtype, np.complexfloating):
-        raise DataFormatError(f"{where}: probs must be real numbers, got {p.dtype}")
-    if not np.issubdtype(p.dtype, np.floating):
-        p = p.astype(np.float64)
-    if not np.all(np.isfinite(p)):
-        raise DataFormatError(f"{where}: probs contain NaN or infinite values")
-    y = y.astype(np.int64, copy=False)
-    if y.size and (y.min() < 0 or y.max() >= p.shape[1]):
-        bad = int(y[(y < 0) | (y >= p.shape[1])][0])
-        raise DataFormatError(f"{where}: label {bad} is outside the {p.shape[1]} classes [0, k)")
-    return y, p
-
-
-def _check_classes(classes, k: int, where: str) -> list[str]:
-    classes = [str(c) for c in classes]
-    if len(classes) != k:
-        raise DataFormatError(f"{where}: {len(classes)} class names for {k} probability columns")
-    if len(set(classes)) != len(classes):
-        raise DataFormatError(f"{where}: class names are not unique")
-    return classes
-
-
-# ----------------------------------------------------------------------------- metrics
-
-
-def top_k_classes(probs, k: int) -> np.ndarray:
-    """The `k` highest-scoring classes of each row, best first (ties: lower index first).
-
-    Args:
-        probs: array-like `(n, n_classes)` of floats.
-        k: int. How many classes to keep; at most `n_classes`.
-
-    Returns:
-        `(n, k) int64` class indices.
-
-    Example:
-    >>> top_k_classes([[0.2, 0.5, 0.3], [0.4, 0.4, 0.2]], 2).tolist()
-    [[1, 2], [0, 1]]
-    """
-    p = np.asarray(probs)
-    if p.ndim != 2:
-        raise DataFormatError(f"probs must be 2-D (n, k), got shape {p.shape}")
-    if not 1 <= k <= p.shape[1]:
-        raise DataFormatError(f"k={k} must be between 1 and the number of classes {p.shape[1]}")
-    out = np.empty((p.shape[0], k), dtype=np.int64)
-    for start in range(0, p.shape[0], _ROWS_PER_CHUNK):  # bounded memory for large n * k
-        rows = p[start : start + _ROWS_PER_CHUNK]
-        out[start : start + len(rows)] = _top_k_rows(rows, k)
-    return out
-
-
-def _top_k_rows(rows: np.ndarray, k: int) -> np.ndarray:
-    if k > 8:
-        return np.argsort(-rows, axis=1, kind="stable")[:, :k]
-    # Repeated argmax (first maximum wins) gives the same order as the stable argsort, faster.
-    rows = rows.astype(np.float64)
-    index = np.arange(len(rows))
-    top = np.empty((len(rows), k), dtype=np.int64)
-    for j in range(k):
-        top[:, j] = np.argmax(rows, axis=1)
-        rows[index, top[:, j]] = -np.inf
-    return top
-
-
-def predicted_labels(probs) -> np.ndarray:
-    """The top-1 class of each row as `(n,) int64` (ties: lower index first, like `np.argmax`).
-
-    Example:
-    >>> predicted_labels([[0.1, 0.9], [0.5, 0.5]]).tolist()
-    [1, 0]
-    """
-    return np.argmax(np.asarray(probs), axis=1).astype(np.int64)
-
-
-def top_k_accuracy(y_true, probs, k: int) -> float:
-    """Fraction of drawings whose true class is among the `k` highest-scoring classes.
-
-    Args:
-        y_true: array-like `(n,)` of ints. True class indices.
-        probs: array-like `(n, n_classes)` of floats.
-        k: int. 1 gives plain accuracy.
-
-    Returns:
-        float in [0, 1] (NaN when n == 0).
-
-    Example:
-    >>> top_k_accuracy([0, 1], [[0.6, 0.3, 0.1], [0.6, 0.3, 0.1]], k=2)
-    1.0
-    """
-    y, p = check_predictions(y_true, probs)
-    if y.size == 0:
-        return math.nan
-    hits = top_k_classes(p, k) == y[:, None]
-    return float(hits.any(axis=1).mean())
-
-
-def map_at_3(y_true, probs) -> float:
-    """Mean average precision at 3, the Kaggle "Quick, Draw!" challenge score.
-
-    A drawing scores 1, 1/2 or 1/3 when its true class is ranked 1st, 2nd or 3rd, else 0; the
-    scores are averaged over drawings.
-
-    Args:
-        y_true: array-like `(n,)` of ints. True class indices.
-        probs: array-like `(n, n_classes)` of floats. With fewer than 3 classes all are ranked.
-
-    Returns:
-        float in [0, 1] (NaN when n == 0).
-
-    Example:
-    >>> map_at_3([0, 1, 2, 3], [[.4, .3, .2, .1]] * 4)
-    0.4583333333333333
-    """
-    y, p = check_predictions(y_true, probs)
-    if y.size == 0:
-        return math.nan
-    top = top_k_classes(p, min(3, p.shape[1]))
-    weights = 1.0 / np.arange(1, top.shape[1] + 1)
-    return float(((top == y[:, None]) * weights).sum(axis=1).mean())
-
-
-def macro_f1(y_true, probs) -> float:
-    """Unweighted mean F1 over the classes that occur in `y_true` or among the predictions.
-
-    A class absent from both the labels and the predictions is left out (its F1 is undefined);
-    a class that is predicted but absent from the labels counts with F1 = 0.
-
-    Args:
-        y_true: array-like `(n,)` of ints. True class indices.
-        probs: array-like `(n, n_classes)` of floats; the top-1 class is the prediction.
-
-    Returns:
-        float in [0, 1] (NaN when n == 0).
-
-    Example:
-    >>> macro_f1([0, 0, 1], [[.9, .1, 0], [.2, .8, 0], [.1, .9, 0]])
-    0.6666666666666666
-    """
-    y, p = check_predictions(y_true, probs)
-    if y.size == 0:
-        return math.nan
-    pred = predicted_labels(p)
-    labels = np.union1d(y, pred)
-    return float(skm.f1_score(y, pred, labels=labels, average="macro", zero_division=0))
-
-
-def per_class_accuracy(y_true, probs, classes: Sequence[str]) -> dict[str, float | None]:
-    """Top-1 accuracy (recall) of each class; None for a class with no drawing in `y_true`.
-
-    Args:
-        y_true: array-like `(n,)` of ints. True class indices.
-        probs: array-like `(n, n_classes)` of floats.
-        classes: list of `n_classes` str. Class names in column order.
-
-    Returns:
-        dict from class name to accuracy in [0, 1] or None, in class order.
-
-    Example:
-    >>> per_class_accuracy([0, 0, 1], [[.9, .1], [.2, .8], [.1, .9]], ["cat", "dog"])
-    {'cat': 0.5, 'dog': 1.0}
-    """
-    y, p = check_predictions(y_true, probs)
-    classes = _check_classes(classes, p.shape[1], "per_class_accuracy")
-    k = p.shape[1]
-    right = np.bincount(y[predicted_labels(p) == y], minlength=k)
-    total = np.bincount(y, minlength=k)
-    return {
-        name: (float(right[i] / total[i]) if total[i] else None) for i, name in enumerate(classes)
-    }
-
-
-def confusion_matrix(y_true, probs) -> np.ndarray:
-    """Counts of (true class, predicted top-1 class); rows are true classes, columns predicted.
-
-    Args:
-        y_true: array-like `(n,)` of ints. True class indices.
-        probs: array-like `(n, n_classes)` of floats.
-
-    Returns:
-        `(n_classes, n_classes) int64`; classes absent from `y_true` give rows of zeros.
-
-    Example:
-    >>> confusion_matrix([0, 0, 1], [[.9, .1, 0], [.2, .8, 0], [.1, .9, 0]]).tolist()
-    [[1, 1, 0], [0, 1, 0], [0, 0, 0]]
-    """
-    y, p = check_predictions(y_true, probs)
-    k = p.shape[1]
-    if y.size == 0:
-        return np.zeros((k, k), dtype=np.int64)
-    cm = skm.confusion_matrix(y, predicted_labels(p), labels=np.arange(k))
-    return cm.astype(np.int64)
-
-
-def expected_calibration_error(probs, y_true, n_bins: int = 15) -> float:
-    """Expected calibration error of the top-1 confidence (note: `probs` comes first).
-
-    Confidences (the top probability) fall in `n_bins` equal-width bins `(i/B, (i+1)/B]` (a
-    confidence of 0 goes to the first bin); ECE = sum over bins of
-    `(bin size / n) * |accuracy in bin - mean confidence in bin|`.
-
-    Args:
-        probs: array-like `(n, n_classes)` of floats, rows summing to 1.
-        y_true: array-like `(n,)` of ints. True class indices.
-        n_bins: int. Number of confidence bins. Defaults to 15.
-
-    Returns:
-        float in [0, 1] (NaN when n == 0).
-
-    Example:
-    >>> expected_calibration_error([[0.9, 0.1], [0.9, 0.1]], [0, 1], n_bins=10)
-    0.4
-    """
-    y, p = check_predictions(y_true, probs)
-    if n_bins < 1:
-        raise DataFormatError(f"n_bins must be at least 1, got {n_bins}")
-    if y.size == 0:
-        return math.nan
-    pred = predicted_labels(p)
-    conf = p[np.arange(len(y)), pred]
-    correct = (pred == y).astype(np.float64)
-    bins = np.clip(np.ceil(conf * n_bins).astype(np.int64) - 1, 0, n_bins - 1)
-    conf_sum = np.bincount(bins, weights=conf, minlength=n_bins)
-    right_sum = np.bincount(bins, weights=correct, minlength=n_bins)
-    return float(np.abs(right_sum - conf_sum).sum() / len(y))
 
 
 # ----------------------------------------------------------------------------- the report
@@ -296,8 +46,8 @@ class EvaluationReport:
     """Every number the harness gives for one model on one set of drawings.
 
     Args:
-        name: str. Model name, e.g. `"cnn"`.
-        kind: str or None. `"cnn"`, `"rnn"`, `"ensemble"` or None.
+        name: str. Model name, e.g. a run folder's name.
+        kind: str or None. A registered model kind, `"ensemble"` or None.
         n: int. Number of drawings scored.
         classes: list of str. Class names in column order.
         top1: float. Top-1 accuracy.
@@ -314,7 +64,7 @@ class EvaluationReport:
             `{"path": "cnn_predictions.npz"}`.
 
     Example:
-    >>> r = evaluate_predictions([0, 1], [[.9, .1], [.3, .7]], ["cat", "dog"], name="cnn")
+    >>> r = evaluate_predictions([0, 1], [[.9, .1], [.3, .7]], ["cat", "dog"], name="m")
     >>> r.top1, EvaluationReport.from_json(r.to_json()) == r
     (1.0, True)
     """
@@ -374,44 +124,13 @@ class EvaluationReport:
 
     def to_markdown(self) -> str:
         """A short markdown summary: a metrics table and the per-class accuracies."""
-        lines = [
-            f"### {self.name}" + (f" ({self.kind})" if self.kind else ""),
-            "",
-            "| metric | value |",
-            "| --- | ---: |",
-            f"| drawings | {self.n} |",
-            f"| top-1 | {_pct(self.top1)} |",
-            f"| top-3 | {_pct(self.top3)} |",
-            f"| MAP@3 | {_num(self.map3)} |",
-            f"| macro-F1 | {_num(self.macro_f1)} |",
-            f"| ECE (15 bins) | {_num(self.ece)} |",
-        ]
-        if self.latency_ms:
-            lat = self.latency_ms
-            lines.append(
-                f"| latency batch 1, p50 / p95 | {lat['batch1_p50']:.2f} / "
-                f"{lat['batch1_p95']:.2f} ms |"
-            )
-            lines.append(f"| latency batched, per drawing | {lat['batched_per_drawing']:.3f} ms |")
-        if self.n_params is not None:
-            lines.append(f"| parameters | {self.n_params:,} |")
-        if self.saved_size_bytes is not None:
-            lines.append(f"| saved size | {self.saved_size_bytes / 2**20:.2f} MiB |")
-        lines += ["", "| class | top-1 accuracy |", "| --- | ---: |"]
-        lines += [f"| {c} | {_pct(a)} |" for c, a in self.per_class.items()]
-        return "\n".join(lines) + "\n"
+        from seqdoodle.reports import evaluation_markdown
+
+        return evaluation_markdown(self)
 
 
 def _json_float(x):
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
-
-
-def _pct(x) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
-
-
-def _num(x) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4f}"
 
 
 def evaluate_predictions(
@@ -424,7 +143,7 @@ def evaluate_predictions(
         probs: array-like `(n, n_classes)` of floats. The model's class probabilities.
         classes: list of `n_classes` str. Class names in column order.
         name: str. Model name for the report. Defaults to `"model"`.
-        kind: str or None. Model kind (`"cnn"`, `"rnn"`, `"ensemble"`). Defaults to None.
+        kind: str or None. Model kind (a registered kind or `"ensemble"`). Defaults to None.
 
     Returns:
         An `EvaluationReport` (latency, size and parameter fields are None; fill them in later).
@@ -446,98 +165,8 @@ def evaluate_predictions(
         macro_f1=macro_f1(y, p),
         per_class=per_class_accuracy(y, p, classes),
         confusion=confusion_matrix(y, p).tolist(),
-        ece=expected_calibration_error(p, y),
+        ece=expected_calibration_error(y, p),
     )
-
-
-# ----------------------------------------------------------------------------- saved predictions
-
-
-@dataclass
-class Predictions:
-    """Predictions read back by `load_predictions`.
-
-    Args:
-        y_true: `(n,) int64` true class indices.
-        probs: `(n, n_classes) float32` class probabilities.
-        classes: list of str. Class names in column order.
-        ids: `(n,)` array (ints or str) or None. Drawing ids, e.g. rows of the prepared dataset.
-    """
-
-    y_true: np.ndarray
-    probs: np.ndarray
-    classes: list[str]
-    ids: np.ndarray | None = None
-
-
-def save_predictions(path, y_true, probs, classes: Sequence[str], ids=None) -> None:
-    """Save labels and probabilities as an `.npz` so every metric and figure can be recomputed.
-
-    The file holds `y_true` `(n,) int64`, `probs` `(n, k) float32`, `classes` `(k,)` unicode and,
-    if given, `ids` `(n,)`; no pickled objects. It is written atomically.
-
-    Args:
-        path: str or Path. Target `.npz` file (the name is used as given).
-        y_true: array-like `(n,)` of ints.
-        probs: array-like `(n, k)` of floats.
-        classes: list of `k` str.
-        ids: array-like `(n,)` of ints or str, or None. Defaults to None.
-
-    Example:
-    >>> import tempfile, pathlib
-    >>> f = pathlib.Path(tempfile.mkdtemp()) / "p.npz"
-    >>> save_predictions(f, [1], [[0.3, 0.7]], ["cat", "dog"])
-    >>> load_predictions(f).classes
-    ['cat', 'dog']
-    """
-    y, p = check_predictions(y_true, probs, where=str(path))
-    classes = _check_classes(classes, p.shape[1], str(path))
-    arrays = {
-        "y_true": y,
-        "probs": p.astype(np.float32),
-        "classes": np.asarray(classes, dtype=np.str_),
-    }
-    if ids is not None:
-        ids = np.asarray(ids)
-        if ids.shape != y.shape or ids.dtype == object:
-            raise DataFormatError(f"{path}: ids must be (n,) ints or strings, got {ids.shape}")
-        arrays["ids"] = ids
-    with atomic_write(path, "wb") as f:
-        np.savez(f, **arrays)
-
-
-def load_predictions(path) -> Predictions:
-    """Read an `.npz` written by `save_predictions` (no pickles are loaded).
-
-    Args:
-        path: str or Path. The `.npz` file.
-
-    Returns:
-        `Predictions` with `y_true`, `probs`, `classes` and `ids` (None if not saved).
-
-    Raises:
-        MissingFileError: the file does not exist.
-        DataFormatError: not a predictions file, or its arrays do not agree.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise MissingFileError(f"{path}: predictions file not found")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = [k for k in ("y_true", "probs", "classes") if k not in data.files]
-            if missing:
-                raise DataFormatError(
-                    f"{path}: not a predictions file (lacks {', '.join(missing)})"
-                )
-            y, probs, classes = data["y_true"], data["probs"], data["classes"].tolist()
-            ids = data["ids"] if "ids" in data.files else None
-    except DataFormatError:
-        raise
-    except (OSError, ValueError, EOFError) as e:
-        raise DataFormatError(f"{path}: cannot read as .npz ({type(e).__name__}: {e})") from None
-    y, _ = check_predictions(y, probs, where=str(path))
-    classes = _check_classes(classes, probs.shape[1], str(path))
-    return Predictions(y_true=y, probs=probs, classes=classes, ids=ids)
 
 
 def report_from_predictions(path, name: str | None = None, kind: str | None = None):
@@ -674,3 +303,186 @@ def evaluate(
     report.n_params = None if n_params is None else int(n_params)
     report.saved_size_bytes = None if saved_size_bytes is None else int(saved_size_bytes)
     return report
+
+
+# ----------------------------------------------------------------------------- a saved run
+
+
+@dataclass
+class RunEvaluation:
+    """A saved run scored on labelled drawings: its report and what it was scored on.
+
+    Args:
+        report: `EvaluationReport` (with the run's parameter count and saved size).
+        run: the `Run`.
+        data: str. The prepared dataset or class folder scored.
+        split: str or None. The dataset's split (None for a folder).
+        where: str. `data` and split for text, e.g. `"ds (test split)"`.
+        y_true: `(n,) int64` labels in the run's class order.
+        probs: `(n, k) float32` probabilities.
+        ids: `(n,)` dataset rows or drawing sources (`"cat.ndjson:3"`).
+        drawings: callable. Positions in the arrays -> list of `Drawing` (for extra sections).
+        notes: list of str. Skipped classes, files and lines.
+        extra: dict. report.json entries added by sections (`{key: data}`).
+    """
+
+    report: EvaluationReport
+    run: object
+    data: str
+    split: str | None
+    where: str
+    y_true: np.ndarray
+    probs: np.ndarray
+    ids: np.ndarray
+    drawings: Callable
+    notes: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """The report plus `run`, `data`, `split`, `notes` and the sections' entries."""
+        out = self.report.to_json()
+        out.update(run=str(self.run.path), data=self.data, split=self.split, notes=self.notes)
+        out.update(self.extra)
+        return out
+
+
+def evaluate_run(
+    run,
+    data=None,
+    split: str = "test",
+    source=None,
+    per_class: int | None = None,
+    batch_size: int = 256,
+    progress: bool | None = None,
+    json_path=None,
+    plots=None,
+    predictions=None,
+    partial: int = 0,
+    sections: Sequence[Callable] = (),
+) -> RunEvaluation:
+    """Score a saved run on a prepared split (`data`) or every drawing of a class folder.
+
+    Classes the data holds but the run does not know are skipped with a note; it is an error
+    only when no class is shared.
+
+    Args:
+        run: a `Run` or its folder.
+        data: path, `PreparedDataset` or None. A prepared dataset. Defaults to None.
+        split: str. Split of `data`: `"train"`, `"val"` or `"test"`. Defaults to `"test"`.
+        source: path or None. A folder of `<class>.ndjson` / `<class>.npy` files.
+            Give exactly one of `data` and `source`. Defaults to None.
+        per_class: int or None. With `source`: the first N drawings per class.
+            Defaults to None (all).
+        batch_size: int. Drawings per model call. Defaults to 256.
+        progress: bool or None. Progress bar on stderr; None draws it on a terminal.
+            Defaults to None.
+        json_path: path or None. Write `RunEvaluation.to_json()` there. Defaults to None.
+        plots: path or None. Folder for `confusion_matrix.png` and the sections' figures.
+            Defaults to None.
+        predictions: path or None. Save labels and probabilities to this `.npz`.
+            Defaults to None.
+        partial: int. Early recognition: score prefixes of a seeded sample of this many
+            drawings (`seqdoodle.partial`; JSON entry `partial`, `plots/partial.png`); 0 for
+            none. Defaults to 0.
+        sections: list of callables `RunEvaluation -> reports.Section`; each adds an entry to
+            the JSON and figures to `plots`. Defaults to none.
+
+    Returns:
+        `RunEvaluation`.
+
+    Raises:
+        MissingFileError: the run, dataset or folder does not exist.
+        DataFormatError: both or neither of `data` and `source`, an unknown split, no shared
+            class, or a stroke run on bitmaps only.
+
+    Example:
+    >>> result = evaluate_run("runs/cnn", data="ds")  # doctest: +SKIP
+    >>> result.report.top1  # doctest: +SKIP
+    0.91
+    """
+    from seqdoodle.artifacts import Run, load_run
+    from seqdoodle.fileio import write_json
+    from seqdoodle.inference import dataset_predictions, folder_drawings
+    from seqdoodle.progress import progress_bars
+
+    if (data is None) == (source is None):
+        raise DataFormatError("give exactly one of data (a prepared dataset) or source (a folder)")
+    if per_class is not None and source is None:
+        raise DataFormatError("per_class goes with source (a class folder)")
+    if int(partial) < 0:
+        raise DataFormatError(f"partial must be 0 (none) or a number of drawings, got {partial}")
+    sections = [*sections, *([_partial_curves(int(partial))] if partial else [])]
+    run = run if isinstance(run, Run) else load_run(run)
+    with progress_bars(progress) as bars:
+        if data is not None:
+            from seqdoodle.datasets.prepared import PreparedDataset
+
+            ds = data if isinstance(data, PreparedDataset) else PreparedDataset(data)
+            task = bars.add_task(f"evaluate {split}", total=len(ds.indices(split)))
+            result = dataset_predictions(
+                run, ds, split, batch_size=batch_size, progress=lambda k: bars.advance(task, k)
+            )
+            y_true, probs, ids, notes = result.y_true, result.probs, result.ids, result.notes
+            rows = np.asarray(ids, dtype=np.int64)
+            where, data_text = f"{ds.path} ({split} split)", str(ds.path)
+
+            def drawings(pos):
+                return list(ds.drawings(rows[np.asarray(pos, dtype=np.int64)]))
+
+        else:
+            found, y_true, notes = folder_drawings(run, source, per_class)
+            task = bars.add_task("evaluate", total=len(found))
+            probs = run.predict_proba(
+                found, batch_size=batch_size, progress=lambda k: bars.advance(task, k)
+            )
+            ids = np.asarray([d.source or "" for d in found], dtype=np.str_)
+            where = data_text = str(source)
+            split = None
+
+            def drawings(pos):
+                return [found[int(i)] for i in pos]
+
+    report = evaluate_predictions(y_true, probs, run.classes, name=run.path.name, kind=run.kind)
+    report.n_params = run.n_params
+    report.saved_size_bytes = run.saved_size_bytes
+    if predictions is not None:
+        Path(predictions).parent.mkdir(parents=True, exist_ok=True)
+        save_predictions(predictions, y_true, probs, run.classes, ids=ids)
+        report.predictions = {"path": str(predictions)}
+    result = RunEvaluation(
+        report, run, data_text, split, where, y_true, probs, ids, drawings, list(notes)
+    )
+    figures = {}
+    for make in sections:
+        section = make(result)
+        result.extra[section.key] = section.data
+        figures.update(section.figures)
+    if plots is not None:
+        from seqdoodle.plots.evaluation import plot_confusion_matrix
+        from seqdoodle.reports import save_figures
+
+        plots = Path(plots)
+        plots.mkdir(parents=True, exist_ok=True)
+        figures["confusion_matrix.png"] = plot_confusion_matrix(
+            report.confusion, run.classes, title=f"{run.path.name} on {where}"
+        )
+        save_figures(plots, figures)
+    if json_path is not None:
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
+        write_json(json_path, result.to_json())
+    return result
+
+
+def _partial_curves(limit: int) -> Callable:
+    """A section maker: early-recognition curves on a sample of `limit` scored drawings."""
+
+    def make(result: RunEvaluation):
+        from seqdoodle.partial import evaluate_partial, partial_section
+
+        n = min(limit, len(result.y_true))
+        shown = np.sort(np.random.default_rng(13).choice(len(result.y_true), n, replace=False))
+        labels = [result.run.classes[i] for i in result.y_true[shown]]
+        runs = {result.report.name: result.run}
+        return partial_section(evaluate_partial(runs, result.drawings(shown), labels))
+
+    return make

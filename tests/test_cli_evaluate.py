@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from seqdoodle.artifacts import MODEL_FILE, load_run
 from seqdoodle.cli import app
-from seqdoodle.cli.evaluate import per_class_table, predictions_table
 from seqdoodle.evaluation import evaluate_predictions, load_predictions
+from seqdoodle.reports import per_class_table, predictions_table
 from tests.test_artifacts import (
     SHAPE_CLASSES,
     draw_image,
@@ -171,7 +171,7 @@ def test_predict_table_and_json(tmp_path, runs):
         ["light.png", "zigzag"],
     ]
 
-    result = invoke("predict", runs["cnn"], tmp_path, "--top-k", 2, "--json")
+    result = invoke("predict", runs["cnn"], tmp_path, "--top-k", 2, "--json", "-")
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert [r["source"] for r in out] == ["dark.png", "light.png"]

@@ -9,19 +9,18 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from seqdoodle.comparison import (
-    PairedComparison,
-    bootstrap_accuracy_difference,
-    compare_predictions,
-    ensemble_probs,
-    fit_ensemble_weight,
-    mcnemar_exact,
-    per_class_winners,
-    write_report,
-)
+from seqdoodle.ensembles import ensemble_probs, fit_ensemble_weight
 from seqdoodle.errors import DataFormatError
 from seqdoodle.evaluation import EvaluationReport, top_k_accuracy
+from seqdoodle.model_comparison import compare_predictions
 from seqdoodle.plots.evaluation import plot_wrong_predictions
+from seqdoodle.reports import write_report
+from seqdoodle.statistics import (
+    PairedComparison,
+    bootstrap_accuracy_difference,
+    mcnemar_exact,
+    per_class_winners,
+)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -234,9 +233,9 @@ def test_compare_reports_no_significant_difference():
     assert paired.bootstrap["low"] < 0 < paired.bootstrap["high"]
 
 
-def test_compare_needs_exactly_two_models():
+def test_compare_needs_at_least_two_models():
     y, pa, pb = models_with_gap(n=20)
-    with pytest.raises(DataFormatError, match="exactly two"):
+    with pytest.raises(DataFormatError, match="at least two"):
         compare_predictions(y, {"cnn": pa}, list("abcde"))
     with pytest.raises(DataFormatError, match="differ"):
         compare_predictions(y, {"cnn": pa, "rnn": pb[:, :4]}, list("abcde"))

@@ -133,8 +133,8 @@ def test_ece_hand_case():
     y = np.array([0, 1, 0, 1])
     # bins of width 0.1: conf 0.9 (2 drawings, acc 0.5), 0.6 (acc 1), 0.7 (acc 1)
     expected = (2 * abs(0.5 - 0.9) + abs(1 - 0.6) + abs(1 - 0.7)) / 4
-    assert expected_calibration_error(probs, y, n_bins=10) == pytest.approx(expected)
-    assert expected_calibration_error(probs, y, n_bins=1) == pytest.approx(abs(0.75 - 0.775))
+    assert expected_calibration_error(y, probs, n_bins=10) == pytest.approx(expected)
+    assert expected_calibration_error(y, probs, n_bins=1) == pytest.approx(abs(0.75 - 0.775))
 
 
 def test_ece_calibrated_is_small_and_overconfident_is_large():
@@ -144,10 +144,10 @@ def test_ece_calibrated_is_small_and_overconfident_is_large():
     correct = rng.uniform(size=n) < conf  # right with probability equal to the confidence
     y = np.where(correct, 0, 1)
     probs = np.column_stack([conf, 1 - conf])
-    assert expected_calibration_error(probs, y) < 0.02
+    assert expected_calibration_error(y, probs) < 0.02
     over = np.column_stack([np.full(n, 0.99), np.full(n, 0.01)])
     y_half = (np.arange(n) % 2).astype(int)  # 50% right at 99% confidence
-    assert expected_calibration_error(over, y_half) == pytest.approx(0.49, abs=1e-9)
+    assert expected_calibration_error(y_half, over) == pytest.approx(0.49, abs=1e-9)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""`seqdoodle compare` (pipeline.compare and the CLI command) on tiny synthetic data."""
+"""`seqdoodle compare` (compare_runs.compare and the CLI command) on tiny synthetic data."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from seqdoodle.cli import app
+from seqdoodle.compare_runs import compare
 from seqdoodle.errors import DataFormatError, MissingFileError, UnknownClassError
-from seqdoodle.pipeline import compare, summary_table
+from seqdoodle.reports import summary_table
 
 CLASSES = ["circle", "square", "star", "zigzag"]
 PNGS = (
@@ -136,6 +137,7 @@ def test_report_holds_data_runs_latency_and_sizes(trained):
         assert run["saved_size_bytes"] == (out / "runs" / name / "model.keras").stat().st_size
         assert run["n_params"] == report["models"][name]["n_params"] > 0
         assert run["training"]["epochs_run"] == 2 and run["training"]["seconds"] > 0
+        assert run["test_predictions"] == "reused from training"  # not predicted twice
         config = json.loads((out / "runs" / name / "config.json").read_text())
         assert config["train"]["patience"] == {"cnn": 2, "rnn": 5}[name]
         assert config["train"]["seed"] == report["seed"] == 0

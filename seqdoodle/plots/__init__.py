@@ -2,28 +2,33 @@
 
 `plots.data` draws data figures (sample grids, histograms, mean images), `plots.training` learning
 curves, `plots.evaluation` confusion matrices, per-class bars and wrong-prediction grids.
+
+Figures are plain `matplotlib.figure.Figure` objects rendered by the Agg canvas: importing this
+package selects no backend and leaves pyplot's state alone.
 """
-
-import matplotlib
-
-matplotlib.use("Agg")
 
 
 def save_figure(fig, path, dpi: int = 110) -> None:
-    """Save a figure as PNG atomically (temporary name, then rename) and close it.
+    """Save a figure as PNG atomically (temporary name, then rename) and release it.
 
     Args:
-        fig: matplotlib Figure (pyplot-managed or not).
+        fig: matplotlib Figure (a plain one, or one pyplot manages).
         path: str or Path. Target `.png` file.
         dpi: int. Resolution. Defaults to 110.
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from seqdoodle.fileio import atomic_write
 
+    managed = getattr(fig.canvas, "manager", None) is not None
+    if not managed:
+        FigureCanvasAgg(fig)  # attaches itself as fig.canvas
     try:
         with atomic_write(path, "wb") as f:
             fig.savefig(f, format="png", dpi=dpi)
     finally:
-        plt.close(fig)
+        if managed:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
         fig.clear()

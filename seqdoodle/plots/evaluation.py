@@ -102,7 +102,7 @@ def plot_per_class_accuracy(
         The matplotlib Figure; the legend gives each model's mean over the classes.
 
     Example:
-    >>> fig = plot_per_class_accuracy({"cnn": {"a": 0.5, "b": 1.0}}, ["a", "b"])
+    >>> fig = plot_per_class_accuracy({"m": {"a": 0.5, "b": 1.0}}, ["a", "b"])
     >>> len(fig.axes[0].patches)
     2
     """

@@ -69,3 +69,23 @@ def plot_history(history: Mapping, ax=None) -> Figure:
         for panel in axes:
             panel.set_xticks(epochs[:n])
     return fig
+
+
+def plot_histories(histories: Mapping[str, Mapping]) -> Figure:
+    """One row per model (`{name: history}`): loss and accuracy per epoch, as `plot_history`.
+
+    Example:
+    >>> fig = plot_histories({"a": {"loss": [1.0, 0.5]}, "b": {"loss": [2.0, 1.0]}})
+    >>> [a.get_title() for a in fig.axes][:2]
+    ['a: loss', 'a: accuracy']
+    """
+    if not histories:
+        raise DataFormatError("plot_histories: no histories given")
+    fig = Figure(figsize=(10, 3.6 * len(histories)), layout="constrained")
+    axes = fig.subplots(len(histories), 2, squeeze=False)
+    for row, (name, history) in zip(axes, histories.items()):
+        plot_history(history, ax=list(row))
+        for ax in row:
+            ax.set_title(f"{name}: {ax.get_title()}")
+    fig.suptitle("training (solid) and validation (dashed) per epoch")
+    return fig
