@@ -35,6 +35,12 @@ def analyze_command(
         int, typer.Option(help="Seed of the sample grids (and synthetic doodles).")
     ] = 0,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    recognized_only: Annotated[
+        bool, typer.Option("--recognized-only", help="Only drawings Google's model recognised.")
+    ] = False,
+    countries: Annotated[
+        str | None, typer.Option("--countries", help="Only these country codes, e.g. US,GB.")
+    ] = None,
 ) -> None:
     """Per-class statistics and figures: samples, mean images, pixel values, ink, strokes, time.
 
@@ -42,10 +48,14 @@ def analyze_command(
     Only the first --per-class drawings of each class are read, never whole large files.
     """
     from seqdoodle.analysis import analyze
+    from seqdoodle.datasets.plan import make_filter
 
     names = parse_class_list(classes) if classes else None
     src = source[0] if len(source) == 1 else source
-    summary = analyze(src, out, classes=names, per_class=per_class, seed=seed, progress=progress)
+    where = make_filter(recognized_only, countries)
+    summary = analyze(
+        src, out, classes=names, per_class=per_class, seed=seed, progress=progress, where=where
+    )
     parts = []
     for kind, part in summary["kinds"].items():
         n_figures = sum(len(files) for files in part["figures"].values())

@@ -10,7 +10,7 @@ import typer
 
 from seqdoodle import fileio
 from seqdoodle.categories import all_categories, parse_class_list
-from seqdoodle.cli.app import EXIT_USAGE, app, handle_errors, is_interactive
+from seqdoodle.cli.app import app, handle_errors, is_interactive, usage_error
 from seqdoodle.datasets.sources import download
 
 
@@ -20,6 +20,8 @@ class FileFormat(str, Enum):
     bitmap = "bitmap"
     simplified = "simplified"
     raw = "raw"
+    binary = "binary"
+    sketchrnn = "sketchrnn"
 
 
 @app.command("download")
@@ -30,7 +32,8 @@ def download_command(
         typer.Option(
             "--format",
             "-f",
-            help="bitmap (numpy_bitmap .npy, 28x28 uint8), simplified or raw (.ndjson strokes).",
+            help="bitmap (numpy_bitmap .npy, 28x28 uint8), simplified or raw (.ndjson strokes), "
+            "binary (Google's .bin) or sketchrnn (magenta's .npz, read without running pickles).",
         ),
     ],
     classes: Annotated[
@@ -40,9 +43,12 @@ def download_command(
     all_classes: Annotated[
         bool, typer.Option("--all", help="All 345 classes (about 40 GB for simplified).")
     ] = False,
-    dest: Annotated[
+    out: Annotated[
         Path | None,
-        typer.Option(help="Data folder. Defaults to $SEQDOODLE_DATA, else ./data."),
+        typer.Option("--out", help="Data folder. Defaults to $SEQDOODLE_DATA, else ./data."),
+    ] = None,
+    dest: Annotated[
+        Path | None, typer.Option("--dest", hidden=True, help="Deprecated: use --out.")
     ] = None,
     base_url: Annotated[
         str | None,
@@ -52,18 +58,23 @@ def download_command(
         ),
     ] = None,
 ) -> None:
-    """Download per-class files into DEST/numpy_bitmap, DEST/simplified or DEST/raw.
+    """Download per-class files into OUT/numpy_bitmap, simplified, raw, binary or sketchrnn.
 
     Unfinished downloads resume; files already complete are skipped. Example:
-    seqdoodle download --format simplified --classes "cat,The Eiffel Tower"
+    seqdoodle download --format simplified --classes "cat,The Eiffel Tower" --out data
     """
-    if (classes is None) == (not all_classes):
-        # a usage error (exit 2); typer.BadParameter would be turned into exit 1 by handle_errors
-        typer.secho("Error: give either --classes or --all", fg=typer.colors.RED, err=True)
-        raise typer.Exit(EXIT_USAGE)
+    if classes is not None and all_classes:
+        raise usage_error("give either --classes or --all, not both")
+    if classes is None and not all_classes:
+        raise usage_error("give either --classes or --all")
+    if dest is not None:
+        if out is not None:
+            raise usage_error("--out and --dest cannot go together (--dest is the old --out)")
+        typer.secho("Note: --dest is deprecated; use --out", fg=typer.colors.YELLOW, err=True)
+        out = dest
     names = list(all_categories()) if all_classes else parse_class_list(classes)
     paths = download(
-        names, fmt.value, fileio.data_home(dest), base_url=base_url, progress=is_interactive()
+        names, fmt.value, fileio.data_home(out), base_url=base_url, progress=is_interactive()
     )
     for path in paths:
         typer.echo(str(path))

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from seqdoodle.categories import parse_class_list
-from seqdoodle.cli.app import app, handle_errors
+from seqdoodle.cli.app import app, handle_errors, usage_error
 
 
 @app.command("prepare")
@@ -19,8 +19,9 @@ def prepare_command(
         list[str],
         typer.Option(
             "--source",
-            help="Folder of per-class <class>.npy or <class>.ndjson files, or 'synthetic'. "
-            "Repeat to read several folders (a class's files are read in the order given).",
+            help="Folder of per-class files (<class>.npy, .ndjson, Kaggle .csv, sketch-rnn .npz, "
+            "binary .bin), or 'synthetic'. Repeat to read several folders (a class's files are "
+            "read in the order given).",
         ),
     ] = ["synthetic"],  # noqa: B006 - typer needs a list default
     classes: Annotated[
@@ -39,16 +40,32 @@ def prepare_command(
     progress: Annotated[
         bool | None, typer.Option(help="Progress bars (default: when stderr is a terminal).")
     ] = None,
+    recognized_only: Annotated[
+        bool,
+        typer.Option("--recognized-only", help="Keep only drawings Google's model recognised."),
+    ] = False,
+    countries: Annotated[
+        str | None,
+        typer.Option("--countries", help="Keep only these country codes, e.g. US,GB."),
+    ] = None,
+    split_from_source: Annotated[
+        bool,
+        typer.Option(
+            "--split-from-source",
+            help="Keep the source's own train/valid/test split (sketch-rnn .npz files).",
+        ),
+    ] = False,
 ) -> None:
     """Take the first N drawings per class, split them (stratified, seeded), render bitmaps.
 
     The result is one folder that the bitmap CNN and the stroke model both read, so they are trained
     and tested on the very same drawings. Rerun the same command to resume after an interruption.
     """
+    from seqdoodle.datasets.plan import make_filter
     from seqdoodle.datasets.prepare import prepare
 
     if classes and all_classes:
-        raise typer.BadParameter("give --classes or --all, not both")
+        raise usage_error("give --classes or --all, not both")
     names = parse_class_list(classes) if classes else None
     src = source[0] if len(source) == 1 else source
     ds = prepare(
@@ -61,6 +78,8 @@ def prepare_command(
         seed=seed,
         size=size,
         progress=progress,
+        where=make_filter(recognized_only, countries),
+        split_from_source=split_from_source,
     )
     counts = ds.counts()
     kind = "bitmaps + strokes" if ds.has_strokes else "bitmaps only"
@@ -71,3 +90,6 @@ def prepare_command(
     skipped = ds.manifest.get("skipped", {})
     if skipped:
         typer.echo(f"skipped bad lines: {sum(skipped.values())} (see manifest.json)")
+    filtered = ds.manifest.get("filtered")
+    if filtered:
+        typer.echo(f"left out by the filter: {sum(filtered.values())} drawings")

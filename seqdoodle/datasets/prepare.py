@@ -12,14 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from seqdoodle.categories import all_categories, check_class
-from seqdoodle.datasets.prepared import DatasetWriter, PreparedDataset, split_assignment
-from seqdoodle.errors import DataFormatError, MissingFileError
+from seqdoodle.datasets.plan import SYNTHETIC, Filter, file_kind, open_reader, source_plan
+from seqdoodle.datasets.prepared import SPLITS, DatasetWriter, PreparedDataset, split_assignment
+from seqdoodle.datasets.records import needs_simplifying
+from seqdoodle.errors import DataFormatError
 from seqdoodle.fileio import folder_lock, sha256_file
 from seqdoodle.progress import progress_bars
 from seqdoodle.strokes.points import strokes_to_points
 
-SYNTHETIC = "synthetic"
 RENDER_CHUNK = 2048
 
 
@@ -33,13 +33,16 @@ def prepare(
     seed: int = 0,
     size: int = 28,
     progress: bool | None = None,
+    where: Filter | None = None,
+    split_from_source: bool = False,
 ) -> PreparedDataset:
     """Prepare a dataset folder that both models train and are evaluated on.
 
     Args:
         source: str, path or list of them. A folder of per-class files in Google's layout
-            (`<class>.npy` or `<class>.ndjson`), several folders (a class's files are read in the
-            order given), or `"synthetic"` for the built-in procedural doodles.
+            (`<class>.npy`, `.ndjson`, Kaggle `.csv`, sketch-rnn `.npz` or binary `.bin`; see
+            `plan.SUFFIXES`), several folders (a class's files are read in the order given), or
+            `"synthetic"` for the built-in procedural doodles.
         out: path. The dataset folder to write.
         classes: list of str or None. Classes to take; None takes every class the source has.
         per_class: int. The first `per_class` drawings of each class are taken. Defaults to 10000.
@@ -48,6 +51,11 @@ def prepare(
         seed: int. Seed of the split (and of the synthetic doodles). Defaults to 0.
         size: int. Bitmap side for drawings rendered from strokes. Defaults to 28.
         progress: bool or None. Draw progress bars; None draws them on a terminal.
+        where: Filter or None. Keep only drawings it passes (`plan.make_filter`, e.g.
+            recognized ones from some countries); the first `per_class` kept drawings are taken.
+        split_from_source: bool. Keep the source's own split (sketch-rnn's train/valid/test)
+            instead of drawing one: `per_class` is shared between the splits in proportion to
+            their sizes in the files. Only for sources whose files all carry a split.
 
     Returns:
         The `PreparedDataset`.
@@ -59,14 +67,23 @@ def prepare(
     if per_class < 1:
         raise DataFormatError(f"per_class must be at least 1, got {per_class}")
     out = Path(out)
-    plan = _plan(source, classes)
-    has_strokes = all(kind != "npy" for kind, _ in plan.values())
-    if any(kind == "npy" for kind, _ in plan.values()) and not all(
-        kind == "npy" for kind, _ in plan.values()
-    ):
+    plan = source_plan(source, classes, where)
+    kinds = {entry.kind for entry in plan.values()}
+    if "mixed" in kinds:
+        name = next(n for n, e in plan.items() if e.kind == "mixed")
+        raise DataFormatError(f"class {name!r} has both .npy and stroke files; use one format")
+    if "bitmap" in kinds and len(kinds) > 1:
         raise DataFormatError("mixed sources: some classes have only .npy bitmaps, others strokes")
+    has_strokes = "bitmap" not in kinds
     if not has_strokes and size != 28:
         raise DataFormatError(f"numpy_bitmap sources are 28x28; size={size} needs stroke sources")
+    if split_from_source:
+        bad = [p for e in plan.values() for p in e.files if file_kind(p) != "sketchrnn"]
+        if bad or SYNTHETIC in kinds:
+            what = bad[0] if bad else "synthetic"
+            raise DataFormatError(
+                f"--split-from-source: {what} has no split of its own (only sketch-rnn .npz)"
+            )
     names = list(plan)
     args = {
         "source": _source_label(source),
@@ -77,6 +94,10 @@ def prepare(
         "seed": seed,
         "size": size,
     }
+    if where is not None and where.active:
+        args["filter"] = where.to_json()
+    if split_from_source:
+        args["split_from_source"] = True
     with folder_lock(out, "prepare"):
         existing = out / "manifest.json"
         if existing.exists():
@@ -96,9 +117,17 @@ def prepare(
             task = bars.add_task("prepare", total=len(names))
             for position, name in enumerate(names):
                 if not writer.has_part(position):
-                    kind, files = plan[name]
+                    entry = plan[name]
                     _prepare_class(
-                        writer, position, name, kind, files, per_class, val, test, seed, size
+                        writer,
+                        position,
+                        name,
+                        entry,
+                        per_class,
+                        (val, test, seed),
+                        size,
+                        where,
+                        split_from_source,
                     )
                 bars.advance(task)
         infos = [writer.part_info(i) for i in range(len(names))]
@@ -113,6 +142,8 @@ def prepare(
             },
             "sources": {name: info["files"] for name, info in zip(names, infos)},
         }
+        if where is not None and where.active:  # drawings the filter left out, per class
+            manifest["filtered"] = {n: info.get("filtered", 0) for n, info in zip(names, infos)}
         writer.finalize(manifest)
     return PreparedDataset(out)
 
@@ -123,52 +154,11 @@ def _source_label(source) -> str | list[str]:
     return [str(s) for s in source]
 
 
-def _plan(source, classes) -> dict[str, tuple[str, list]]:
-    """Map each class (in Google's order) to (kind, files); kind: npy, ndjson or synthetic."""
-    if isinstance(source, (str, os.PathLike)) and str(source) == SYNTHETIC:
-        from seqdoodle.datasets.synthetic import SYNTHETIC_CLASSES
-
-        names = (
-            list(SYNTHETIC_CLASSES)
-            if classes is None
-            else [check_class(c, SYNTHETIC_CLASSES) for c in classes]
-        )
-        return {name: ("synthetic", []) for name in names}
-    from seqdoodle.datasets.readers import class_files
-
-    folders = [source] if isinstance(source, (str, os.PathLike)) else list(source)
-    if not folders:
-        raise MissingFileError("no source folder given")
-    found: dict[str, list[Path]] = {}
-    for folder in folders:
-        folder = Path(folder)
-        if not folder.is_dir():
-            raise MissingFileError(f"{folder}: no such source folder")
-        for name, path in class_files(folder).items():
-            found.setdefault(name, []).append(Path(path))
-    if classes is None:
-        order = {c: i for i, c in enumerate(all_categories())}
-        names = sorted(found, key=lambda c: order.get(c, len(order)))
-    else:
-        names = []
-        for c in classes:
-            check_class(c)
-            if c not in found:
-                where = ", ".join(str(f) for f in folders)
-                raise MissingFileError(f"class {c!r}: no <class>.npy or .ndjson file in {where}")
-            names.append(c)
-    plan = {}
-    for name in names:
-        kinds = {"npy" if p.suffix == ".npy" else "ndjson" for p in found[name]}
-        if len(kinds) > 1:
-            raise DataFormatError(f"class {name!r} has both .npy and .ndjson files; use one format")
-        plan[name] = (kinds.pop(), found[name])
-    return plan
-
-
-def _prepare_class(writer, position, name, kind, files, per_class, val, test, seed, size):
-    skipped, problems = 0, []
-    if kind == "npy":
+def _prepare_class(
+    writer, position, name, entry, per_class, split_args, size, where, split_from_source
+):
+    skipped, problems, filtered, files = 0, [], 0, entry.files
+    if entry.kind == "bitmap":
         from seqdoodle.datasets.readers import read_bitmaps
 
         chunks, left = [], per_class
@@ -182,18 +172,26 @@ def _prepare_class(writer, position, name, kind, files, per_class, val, test, se
         bitmaps = np.concatenate(chunks) if chunks else np.zeros((0, 28, 28), np.uint8)
         points = None
     else:
-        strokes_list, skipped, problems = _collect_strokes(kind, name, files, per_class, seed)
+        drawings, skipped, problems, filtered = _collect(
+            entry, name, per_class, split_args[2], where, split_from_source
+        )
+        strokes_list = [_simplified(d) for d in drawings]
         bitmaps = _render_all(strokes_list, size)
         points = [strokes_to_points(s) for s in strokes_list]
     n = len(bitmaps)
     if n == 0:
-        raise DataFormatError(f"class {name!r}: no valid drawings in {', '.join(map(str, files))}")
-    splits = split_assignment(n, val, test, seed, position)
-    counts = {s: int((splits == i).sum()) for i, s in enumerate(("train", "val", "test"))}
+        where_ = ", ".join(map(str, files)) or "synthetic"
+        raise DataFormatError(f"class {name!r}: no valid drawings in {where_}")
+    if split_from_source:
+        splits = np.array([SPLITS.index(d.split) for d in drawings], dtype=np.uint8)
+    else:
+        splits = split_assignment(n, *split_args, position)
+    counts = {s: int((splits == i).sum()) for i, s in enumerate(SPLITS)}
     info = {
         "counts": counts,
         "skipped": skipped,
         "problems": problems[:5],
+        **({"filtered": filtered} if filtered else {}),
         "files": [
             {"path": str(p), "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in files
         ],
@@ -201,37 +199,68 @@ def _prepare_class(writer, position, name, kind, files, per_class, val, test, se
     writer.write_part(position, bitmaps, splits, np.arange(n, dtype=np.int64), points, info)
 
 
-def _collect_strokes(kind, name, files, per_class, seed):
-    """The first `per_class` valid drawings of a class as simplified strokes."""
-    if kind == "synthetic":
+def _simplified(drawing) -> list:
+    if needs_simplifying(drawing):
+        from seqdoodle.strokes.simplify import simplify_strokes
+
+        return simplify_strokes(drawing.strokes)
+    return drawing.strokes
+
+
+def _collect(entry, name, per_class, seed, where, split_from_source):
+    """The first `per_class` valid drawings a filter keeps: (drawings, skipped, problems,
+    drawings the filter left out)."""
+    if entry.kind == SYNTHETIC:
         from seqdoodle.datasets.synthetic import synthetic_drawings
 
-        return [d.strokes for d in synthetic_drawings(name, per_class, seed=seed)], 0, []
-    from seqdoodle.datasets.readers import read_drawings
-    from seqdoodle.strokes.simplify import simplify_strokes
+        if where is None or not where.active:
+            return synthetic_drawings(name, per_class, seed=seed), 0, [], 0
+        kept, start, filtered = [], 0, 0
+        while len(kept) < per_class and start < 100 * per_class:  # filters keep some at least
+            chunk = synthetic_drawings(name, per_class, seed=seed, start=start)
+            passed = [d for d in chunk if where.keep(d)]
+            filtered += len(chunk) - len(passed)
+            kept += passed
+            start += per_class
+        return kept[:per_class], 0, [], filtered
+    quotas = _split_quotas(entry.files, per_class) if split_from_source else None
+    drawings, skipped, problems, filtered = [], 0, [], 0
+    for path in entry.files:
+        if quotas is not None:
+            from seqdoodle.datasets.sketchrnn import read_sketchrnn
 
-    strokes_list, skipped, problems = [], 0, []
-    for path in files:
-        reader = read_drawings(path, limit=per_class - len(strokes_list))
-        for drawing in reader:
-            strokes = drawing.strokes
-            if _is_raw(strokes):
-                strokes = simplify_strokes(strokes)
-            strokes_list.append(strokes)
+            left = {s: q - sum(d.split == s for d in drawings) for s, q in quotas.items()}
+            reader = read_sketchrnn(path, quotas=left)
+        else:
+            reader = open_reader(path, limit=per_class - len(drawings), where=where, word=name)
+        drawings.extend(reader)
         summary = reader.summary
         skipped += summary.n_skipped
-        problems += [f"{Path(path).name} line {ln}: {why}" for ln, why in summary.problems]
-        if len(strokes_list) >= per_class:
+        filtered += summary.n_filtered
+        problems += [f"{path.name} {summary.unit} {n}: {why}" for n, why in summary.problems]
+        if len(drawings) >= per_class:
             break
-    return strokes_list, skipped, problems
+    return drawings, skipped, problems, filtered
 
 
-def _is_raw(strokes) -> bool:
-    """Raw drawings carry times (3 arrays a stroke) or non-integer coordinates."""
-    first = strokes[0]
-    if len(first) == 3:
-        return True
-    return any(isinstance(v, float) and not v.is_integer() for v in first[0][:8])
+def _split_quotas(files, per_class) -> dict[str, int]:
+    """`per_class` shared between the source's splits in proportion to their sizes."""
+    from seqdoodle.datasets.sketchrnn import split_sizes
+
+    sizes = {s: 0 for s in SPLITS}
+    for path in files:
+        for split, n in split_sizes(path).items():
+            sizes[split] += n
+    total = sum(sizes.values())
+    if total <= per_class:
+        return sizes
+    quotas = {s: int(per_class * n // total) for s, n in sizes.items()}
+    for s in sorted(sizes, key=lambda s: -sizes[s]):  # hand out what rounding left
+        if sum(quotas.values()) >= per_class:
+            break
+        if quotas[s] < sizes[s]:
+            quotas[s] += 1
+    return quotas
 
 
 def _render_all(strokes_list, size) -> np.ndarray:

@@ -353,4 +353,5 @@ class PreparedDataset:
                 strokes=self.strokes_of(i) if self.has_strokes else None,
                 bitmap=np.asarray(self.bitmaps[i]),
                 source=f"{self.path.name}:{i}",
+                fmt="simplified" if self.has_strokes else "bitmap",
             )

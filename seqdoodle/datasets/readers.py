@@ -19,7 +19,6 @@ from __future__ import annotations
 import gzip
 import math
 import os
-import re
 import tokenize
 import zlib
 from collections.abc import Iterator
@@ -29,9 +28,9 @@ from pathlib import Path
 import ndjson
 import numpy as np
 
-from seqdoodle.categories import check_class
+from seqdoodle.datasets.plan import class_files, class_name_of  # noqa: F401 (re-exported)
 from seqdoodle.datasets.records import Drawing
-from seqdoodle.errors import DataFormatError, MissingFileError, UnknownClassError
+from seqdoodle.errors import DataFormatError, MissingFileError
 
 BITMAP_SIDE = 28
 BITMAP_WIDTH = BITMAP_SIDE * BITMAP_SIDE
@@ -40,9 +39,6 @@ MAX_PROBLEMS = 1000  # problems kept in a summary; `n_skipped` counts them all
 MAX_RAW_VALUE = float(2**53)  # larger raw coordinates or times are refused
 FORMATS = ("auto", "simplified", "raw")
 _N_AXES = {"simplified": 2, "raw": 3}
-# Google's bucket-style file names, e.g. full_numpy_bitmap_cat.npy, full_simplified_cat.ndjson.
-_BUCKET_PREFIX = re.compile(r"^full_(numpy_bitmap|simplified|raw)_")
-_SUFFIXES = (".ndjson.gz", ".ndjson", ".npy")
 
 
 @dataclass
@@ -55,7 +51,10 @@ class ReadSummary:
         n_skipped: int. Bad lines skipped.
         problems: list of `(line_no, reason)`. The first `MAX_PROBLEMS` bad lines (1-based).
         n_empty_strokes: int. Empty strokes dropped from drawings that were kept.
-        fmt: str or None. "simplified" or "raw" once known; "bitmap" for `.npy` files.
+        fmt: str or None. "simplified" or "raw" once known; "bitmap" for `.npy` files,
+            "sketchrnn" for sketch-rnn `.npz` files.
+        unit: str. What `problems` numbers: "line" (text files) or "record" (binary files).
+        n_filtered: int. Valid drawings left out by a metadata filter (see `plan.Filter`).
     """
 
     path: Path
@@ -64,11 +63,25 @@ class ReadSummary:
     problems: list[tuple[int, str]] = field(default_factory=list)
     n_empty_strokes: int = 0
     fmt: str | None = None
+    unit: str = "line"
+    n_filtered: int = 0
+
+    def skip(self, number: int, reason: str, strict: bool) -> None:
+        """Count a bad line or record, or raise `DataFormatError` naming it when `strict`."""
+        if strict:
+            raise DataFormatError(f"{self.path} {self.unit} {number}: {reason}")
+        self.n_skipped += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append((number, reason))
 
     def __str__(self) -> str:
-        text = f"{self.path.name}: {self.n_read} drawings read, {self.n_skipped} lines skipped"
+        text = (
+            f"{self.path.name}: {self.n_read} drawings read, {self.n_skipped} {self.unit}s skipped"
+        )
+        if self.n_filtered:
+            text += f", {self.n_filtered} left out by the filter"
         if self.problems:
-            shown = "; ".join(f"line {n}: {reason}" for n, reason in self.problems[:5])
+            shown = "; ".join(f"{self.unit} {n}: {reason}" for n, reason in self.problems[:5])
             more = self.n_skipped - min(5, len(self.problems))
             text += f" ({shown}{f'; {more} more' if more > 0 else ''})"
         if self.n_empty_strokes:
@@ -151,6 +164,7 @@ class DrawingReader:
                 recognized=recognized if isinstance(recognized, bool) else None,
                 timestamp=_str_or_none(obj.get("timestamp")),
                 source=f"{self.path.name}:{line_no}",
+                fmt=self.summary.fmt,
             ),
             n_empty,
         )
@@ -173,6 +187,7 @@ class BitmapDrawingReader:
                 word=self.word,
                 bitmap=self.rows[i].reshape(BITMAP_SIDE, BITMAP_SIDE),
                 source=f"{self.path.name}[{i}]",
+                fmt="bitmap",
             )
 
 
@@ -283,74 +298,9 @@ def iter_drawings(
     ...     print(d.word, d.bitmap.shape)
     cat (28, 28)
     """
-    path = Path(path)
-    if path.suffix == ".npy":
-        return BitmapDrawingReader(path, limit, word or class_name_of(path))
-    return read_drawings(path, limit=limit, strict=strict)
+    from seqdoodle.datasets.plan import open_reader
 
-
-def class_name_of(path: str | os.PathLike) -> str:
-    """The class a file name stands for, in Google's layouts (not checked against the 345).
-
-    Example:
-    >>> class_name_of("full_simplified_The Eiffel Tower.ndjson")
-    'The Eiffel Tower'
-    """
-    name = Path(path).name
-    for suffix in _SUFFIXES:
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return _BUCKET_PREFIX.sub("", name)
-
-
-def class_files(folder: str | os.PathLike, known=None) -> dict[str, Path]:
-    """The per-class data files in a folder laid out as Google's: class name -> path.
-
-    Recognised names: `<class>.npy`, `<class>.ndjson`, `<class>.ndjson.gz` and the bucket-style
-    `full_numpy_bitmap_<class>.npy`, `full_simplified_<class>.ndjson`, `full_raw_<class>.ndjson`.
-    Hidden files, `.part` downloads and other files are ignored.
-
-    Args:
-        folder: str or PathLike. The folder (not searched recursively).
-        known: list of str or None. Allowed class names. Defaults to the 345 categories.
-
-    Returns:
-        dict from class name to Path, sorted by class name.
-
-    Raises:
-        MissingFileError: the folder does not exist or holds no class files.
-        UnknownClassError: a file names an unknown class (with close-match suggestions).
-        DataFormatError: two files for one class.
-
-    Example:
-    >>> sorted(class_files("data/simplified"))[:2]  # doctest: +SKIP
-    ['The Eiffel Tower', 'cat']
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise MissingFileError(f"{folder}: no such folder")
-    found: dict[str, Path] = {}
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or not path.name.endswith(_SUFFIXES) or not path.is_file():
-            continue
-        name = class_name_of(path)
-        try:
-            check_class(name, known)
-        except UnknownClassError as e:
-            raise type(e)(f"{path}: {e}") from None
-        if name in found:
-            raise DataFormatError(
-                f"{folder}: two files for class {name!r}: {found[name].name}, {path.name}"
-            )
-        found[name] = path
-    if not found:
-        subfolders = sorted(p.name for p in folder.iterdir() if p.is_dir())
-        hint = f" (subfolders: {', '.join(subfolders)})" if subfolders else ""
-        raise MissingFileError(
-            f"{folder}: no class files (<class>.npy, <class>.ndjson) in this folder{hint}"
-        )
-    return dict(sorted(found.items()))
+    return open_reader(path, limit=limit, strict=strict, word=word)
 
 
 def _existing_file(path) -> Path:

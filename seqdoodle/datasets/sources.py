@@ -1,9 +1,11 @@
 """Download Quick, Draw! per-class files from Google's bucket or a mirror, with resume and retries.
 
 Files land in `dest/<folder>/<class><ext>`: `numpy_bitmap/<class>.npy`, `simplified/<class>.ndjson`,
-`raw/<class>.ndjson` (Google's folder names). A download is written to `<final>.part` and renamed
-to the final name only when complete, so a file under a final name is always complete and is
-skipped on the next run; an unfinished `.part` is resumed with an HTTP Range request.
+`raw/<class>.ndjson`, `binary/<class>.bin` and `sketchrnn/<class>.npz` (Google's folder names;
+in the bucket `sketchrnn/` sits beside `full/`, not inside it). A download is written to
+`<final>.part` and renamed to the final name only when complete, so a file under a final name is
+always complete and is skipped on the next run; an unfinished `.part` is resumed with an HTTP
+Range request.
 """
 
 from __future__ import annotations
@@ -39,7 +41,11 @@ FORMATS = {
     "bitmap": ("numpy_bitmap", ".npy"),
     "simplified": ("simplified", ".ndjson"),
     "raw": ("raw", ".ndjson"),
+    "binary": ("binary", ".bin"),
+    "sketchrnn": ("sketchrnn", ".npz"),
 }
+# Formats kept beside the `full/` folder in Google's bucket (quickdraw_dataset/sketchrnn/).
+_BESIDE_FULL = ("sketchrnn",)
 # Local mirrors may name the bitmap folder `bitmap/` instead of Google's `numpy_bitmap/`.
 _LOCAL_ALIASES = {"numpy_bitmap": ("numpy_bitmap", "bitmap")}
 CHUNK = 1 << 16
@@ -60,7 +66,8 @@ def bucket_url(base_url: str, fmt: str, cls: str) -> str:
 
     Args:
         base_url: str. `http(s)://` or `file://` URL, or a local folder.
-        fmt: str. "bitmap", "simplified" or "raw".
+        fmt: str. "bitmap", "simplified", "raw", "binary" or "sketchrnn" (a base ending in
+            `/full` puts sketch-rnn files in the `sketchrnn/` folder beside it, as Google does).
         cls: str. The class name, spaces allowed (quoted in URLs).
 
     Returns:
@@ -71,9 +78,12 @@ def bucket_url(base_url: str, fmt: str, cls: str) -> str:
     'https://storage.googleapis.com/quickdraw_dataset/full/numpy_bitmap/The%20Eiffel%20Tower.npy'
     """
     folder, ext = _format(fmt)
+    base = base_url.rstrip("/")
+    if fmt in _BESIDE_FULL and base.endswith("/full"):
+        base = base[: -len("/full")]
     if _is_url(base_url):
-        return f"{base_url.rstrip('/')}/{folder}/{urllib.parse.quote(cls + ext)}"
-    return str(Path(base_url) / folder / f"{cls}{ext}")
+        return f"{base}/{folder}/{urllib.parse.quote(cls + ext)}"
+    return str(Path(base) / folder / f"{cls}{ext}")
 
 
 def download(
@@ -86,7 +96,9 @@ def download(
     progress: bool = True,
     timeout: float = 30,
 ) -> list[Path]:
-    """Download per-class files into `dest/<numpy_bitmap|simplified|raw>/`, resuming partial ones.
+    """Download per-class files into `dest/<numpy_bitmap|simplified|raw|binary|sketchrnn>/`.
+
+    Partial downloads are resumed.
 
     Holds `fileio.folder_lock(dest)` throughout. Files already under their final name are
     skipped without a request. HTTP downloads resume `<final>.part` with `Range: bytes=N-`
@@ -95,7 +107,8 @@ def download(
 
     Args:
         classes: str or list of str. Class names, or one comma-separated string.
-        fmt: str. "bitmap" (numpy_bitmap `.npy`), "simplified" or "raw" (`.ndjson`).
+        fmt: str. "bitmap" (numpy_bitmap `.npy`), "simplified" or "raw" (`.ndjson`), "binary"
+            (`.bin`) or "sketchrnn" (`.npz`).
         dest: str or PathLike. The data folder.
         base_url: str or None. `http(s)://` or `file://` URL, or a local folder, laid out as
             Google's bucket (a local `bitmap/` folder is accepted for `numpy_bitmap/`). Defaults
@@ -155,7 +168,10 @@ def _local_source(base: str, fmt: str, cls: str) -> Path:
     else:
         root = Path(base)
     folder, ext = FORMATS[fmt]
-    candidates = [root / alias / f"{cls}{ext}" for alias in _LOCAL_ALIASES.get(folder, (folder,))]
+    roots = [root, root.parent] if fmt in _BESIDE_FULL else [root]
+    candidates = [
+        r / alias / f"{cls}{ext}" for r in roots for alias in _LOCAL_ALIASES.get(folder, (folder,))
+    ]
     for path in candidates:
         if path.is_file():
             return path

@@ -561,6 +561,7 @@ def synthetic_drawings(
                 recognized=recognized,
                 timestamp=f"{when:%Y-%m-%d %H:%M:%S}.{when.microsecond // 10:05d} UTC",
                 source=f"synthetic:{cls}:{seed}:{index}",
+                fmt=fmt,
             )
         )
     return out

@@ -1,18 +1,15 @@
 """Tests for seqdoodle.datasets.sources and `seqdoodle download`, against a local HTTP server.
 
-The server (127.0.0.1, port 0) serves a generated mirror in Google's layout and supports Range;
-`server.mode` makes it misbehave: drop the first connection midway, answer 503 once, ignore
-Range, or hold the body until a gate opens.
+The server (`tests.http_server.FileServer`, 127.0.0.1, port 0) serves a generated mirror in
+Google's layout and supports Range; `server.mode` makes it misbehave: drop the first connection
+midway, answer 503 once, ignore Range, resume at the wrong byte, send more than it announced;
+`server.gate` holds the body until it is set.
 """
 
 from __future__ import annotations
 
-import http.server
 import socket
-import struct
 import threading
-import time
-import urllib.parse
 from pathlib import Path
 
 import numpy as np
@@ -23,65 +20,9 @@ from seqdoodle import fileio
 from seqdoodle.cli import app
 from seqdoodle.datasets.sources import GOOGLE_BASE_URL, bucket_url, download
 from seqdoodle.errors import DownloadError, LockedError, UnknownClassError
+from tests.http_server import FileServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args):  # keep test output clean
-        pass
-
-    def do_GET(self):
-        server = self.server
-        with server.lock:
-            server.log.append((self.path, self.headers.get("Range")))
-            n_request = len(server.log)
-        rel = urllib.parse.unquote(self.path.lstrip("/"))
-        path = server.root / rel
-        if server.mode == "503_once" and n_request == 1 or server.mode == "503_always":
-            return self._status(503)
-        if not path.is_file():
-            return self._status(404)
-        data = path.read_bytes()
-        start = 0
-        wanted = self.headers.get("Range")
-        if wanted and server.mode != "ignore_range":
-            start = int(wanted.removeprefix("bytes=").split("-")[0])
-            if start >= len(data):
-                self.send_response(416)
-                self.send_header("Content-Range", f"bytes */{len(data)}")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        else:
-            self.send_response(200)
-        body = data[start:]
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if server.mode in ("drop_first", "reset_first", "stall_first") and n_request == 1:
-            self.wfile.write(body[: len(body) // 3])
-            self.wfile.flush()
-            if server.mode == "stall_first":  # longer than the client's timeout
-                server.gate.wait(2)
-            elif server.mode == "reset_first":  # close with a TCP reset, not a clean close
-                time.sleep(0.1)
-                linger = struct.pack("ii", 1, 0)
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
-            return
-        if server.mode == "gate":
-            self.wfile.write(body[:100])
-            self.wfile.flush()
-            server.started.set()
-            server.gate.wait(10)
-            body = body[100:]
-        self.wfile.write(body)
-
-    def _status(self, code):
-        self.send_response(code)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
 
 
 @pytest.fixture
@@ -99,17 +40,8 @@ def mirror(tmp_path_factory):
 
 @pytest.fixture
 def server(mirror):
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    srv.daemon_threads = True
-    srv.root, srv.mode, srv.log, srv.lock = mirror, "normal", [], threading.Lock()
-    srv.started, srv.gate = threading.Event(), threading.Event()
-    srv.url = f"http://127.0.0.1:{srv.server_address[1]}"
-    thread = threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield srv
-    srv.gate.set()
-    srv.shutdown()
-    srv.server_close()
+    with FileServer(mirror, gate_after=100) as srv:
+        yield srv
 
 
 def _get(classes, dest, base, **kwargs):
@@ -281,7 +213,7 @@ def test_unknown_class_and_scheme(tmp_path):
 
 
 def test_two_downloads_into_one_folder(server, mirror, tmp_path):
-    server.mode = "gate"
+    server.gate = threading.Event()  # hold each body after 100 bytes until set
     errors = []
 
     def first():
@@ -317,7 +249,7 @@ def test_progress_bars_on_stderr(mirror, tmp_path, capsys):
 
 def test_cli_unknown_class_is_one_line(tmp_path):
     result = CliRunner().invoke(
-        app, ["download", "--format", "bitmap", "--classes", "cat,catt", "--dest", str(tmp_path)]
+        app, ["download", "--format", "bitmap", "--classes", "cat,catt", "--out", str(tmp_path)]
     )
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
@@ -333,7 +265,7 @@ def test_cli_downloads(server, mirror, tmp_path):
         "bitmap",
         "--classes",
         "cat, The Eiffel Tower",
-        "--dest",
+        "--out",
         str(tmp_path),
         "--base-url",
         server.url,
@@ -354,3 +286,60 @@ def test_cli_default_dest_and_usage_errors(mirror, tmp_path, monkeypatch):
     assert CliRunner().invoke(app, [*base, "--classes", "cat", "--all"]).exit_code == 2
     assert CliRunner().invoke(app, base).exit_code == 2
     assert CliRunner().invoke(app, ["download", "-f", "svg", "--classes", "cat"]).exit_code == 2
+
+
+# ----------------------------------------------------------------------------- binary, sketch-rnn
+
+
+def _add_formats(mirror):
+    """Google's `full/binary/<class>.bin` and `sketchrnn/<class>.npz` (beside `full/`)."""
+    rng = np.random.default_rng(1)
+    (mirror / "binary").mkdir(exist_ok=True)
+    (mirror / "sketchrnn").mkdir(exist_ok=True)
+    (mirror / "binary" / "The Eiffel Tower.bin").write_bytes(rng.bytes(40_000))
+    (mirror / "sketchrnn" / "cat.npz").write_bytes(rng.bytes(30_000))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "folder"),
+    [("binary", "The Eiffel Tower", "binary"), ("sketchrnn", "cat", "sketchrnn")],
+)
+def test_binary_and_sketchrnn_resume_after_a_dropped_connection(
+    server, mirror, tmp_path, fmt, name, folder
+):
+    _add_formats(mirror)
+    server.mode = "drop_first"
+    (path,) = download(name, fmt, tmp_path, base_url=server.url, retries=2, backoff=0,
+                       progress=False, timeout=10)  # fmt: skip
+    ext = ".bin" if fmt == "binary" else ".npz"
+    assert path == tmp_path / folder / f"{name}{ext}"
+    assert _same(path, mirror / folder / f"{name}{ext}")
+    first, second = server.log
+    assert first[1] is None and int(second[1].removeprefix("bytes=").rstrip("-")) > 0
+    assert not list((tmp_path / folder).glob("*.part"))
+
+
+def test_sketchrnn_sits_beside_full_in_the_bucket(server, mirror, tmp_path):
+    _add_formats(mirror)
+    assert bucket_url(GOOGLE_BASE_URL, "sketchrnn", "cat") == (
+        "https://storage.googleapis.com/quickdraw_dataset/sketchrnn/cat.npz"
+    )
+    assert bucket_url(GOOGLE_BASE_URL, "binary", "cat").endswith(
+        "quickdraw_dataset/full/binary/cat.bin"
+    )
+    (path,) = download("cat", "sketchrnn", tmp_path, base_url=server.url + "/full", progress=False)
+    assert server.log[0][0] == "/sketchrnn/cat.npz" and _same(
+        path, mirror / "sketchrnn" / "cat.npz"
+    )
+    (local,) = download("cat", "sketchrnn", tmp_path / "b", base_url=str(mirror / "full"),
+                        progress=False)  # fmt: skip
+    assert _same(local, mirror / "sketchrnn" / "cat.npz")
+
+
+def test_cli_download_formats(server, mirror, tmp_path):
+    _add_formats(mirror)
+    args = ["download", "-f", "binary", "--classes", "The Eiffel Tower", "--out", str(tmp_path),
+            "--base-url", server.url]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "binary" / "The Eiffel Tower.bin").is_file()

@@ -63,7 +63,8 @@ def test_real_nokeyid(shared_quickdraw):
     path = next(iter(sorted((shared_quickdraw / "simplified_nokeyid").glob("*.ndjson"))))
     reader = read_drawings(path, limit=50)
     drawings = list(reader)
-    assert len(drawings) == 50
+    n_lines = sum(1 for line in path.open("rb") if line.strip())
+    assert len(drawings) == min(50, n_lines) > 0
     assert all(d.key_id is None and d.timestamp is None for d in drawings)
     assert {d.word for d in drawings} == {path.stem}
     assert reader.summary.n_skipped == 0
