@@ -7,11 +7,25 @@ import os
 
 # Keep TensorFlow's C++ start-up lines (CUDA probing on CPU machines) off the terminal.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Figures are only ever written to files: no GUI backend for the command line.
+os.environ.setdefault("MPLBACKEND", "Agg")
 
 from seqdoodle.cli.app import app
 
 # Each module registers its commands on `app` (or `train_app`) when imported.
-_COMMAND_MODULES = ("data", "download", "prepare", "analyze", "train", "evaluate", "compare")
+_COMMAND_MODULES = (
+    "data",
+    "download",
+    "prepare",
+    "convert",
+    "analyze",
+    "train",
+    "evaluate",
+    "predict",
+    "compare",
+    "serve",
+    "export",
+)
 for _name in _COMMAND_MODULES:
     try:
         importlib.import_module(f"seqdoodle.cli.{_name}")

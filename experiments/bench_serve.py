@@ -1,0 +1,280 @@
+"""Serving benchmark: N concurrent clients posting real raw drawings to `seqdoodle serve`.
+
+Starts `seqdoodle serve CNN_RUN STROKE_RUN` as its own process on a free port of 127.0.0.1, then
+runs N client connections (HTTP/1.1 keep-alive, each sending its next request as soon as the
+last answer arrived) for at most `--requests` requests or `--seconds` seconds, whichever comes
+first. Bodies are real raw drawings from ../shared/quickdraw/raw (`format: raw`), so every request
+is simplified, rendered and predicted by both models. Prints p50/p95/p99 latency and requests/s
+and merges them into experiments/results/benchmarks.json under "serve" (other keys are kept).
+
+Without --cnn/--rnn it first trains two small runs (default architectures, `--epochs` epochs on
+500 drawings a class of the 8-class real stroke set); serving costs the same whatever the training.
+
+    .venv/bin/python experiments/bench_serve.py --clients 8 --requests 4000 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SHARED = REPO.parent / "shared" / "quickdraw"
+RESULTS = HERE / "results" / "benchmarks.json"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def raw_bodies(classes, n: int, seed: int = 0) -> list[bytes]:
+    """`n` request bodies of real raw drawings, taken round-robin from the runs' classes."""
+    folder = SHARED / "raw"
+    files = [folder / f"{c}.ndjson" for c in classes if (folder / f"{c}.ndjson").is_file()]
+    if not files:
+        files = sorted(folder.glob("*.ndjson"))[:20]
+    per_file = [[json.loads(line)["drawing"] for line in f.open()] for f in files]
+    rng = np.random.default_rng(seed)
+    bodies = []
+    for i in range(n):
+        drawings = per_file[i % len(per_file)]
+        drawing = drawings[int(rng.integers(len(drawings)))]
+        bodies.append(json.dumps({"drawing": drawing, "format": "raw", "top_k": 3}).encode())
+    return bodies
+
+
+def train_runs(work: Path, epochs: int = 2) -> tuple[Path, Path]:
+    """Two small runs (cnn, rnn; default architectures) on the real 8-class stroke set."""
+    sys.path.insert(0, str(HERE))
+    from real_data import STROKE_CLASSES, stroke_sources
+
+    import seqdoodle
+
+    data = work / "data"
+    if not (data / "manifest.json").exists():
+        seqdoodle.prepare(
+            [str(p) for p in stroke_sources(SHARED)],
+            str(data),
+            classes=STROKE_CLASSES,
+            per_class=500,
+            progress=False,
+        )
+    runs = []
+    for kind in ("cnn", "rnn"):
+        out = work / kind
+        if not (out / "config.json").exists():
+            seqdoodle.train(
+                kind, str(data), str(out), epochs=epochs, progress=False, time_limit=None
+            )
+        runs.append(out)
+    return runs[0], runs[1]
+
+
+async def client(host, port, bodies, start, stop_at, deadline, latencies, errors, counter):
+    reader, writer = await asyncio.open_connection(host, port)
+    i = start
+    try:
+        while counter[0] < stop_at and time.perf_counter() < deadline:
+            counter[0] += 1
+            body = bodies[i % len(bodies)]
+            i += 7
+            head = (
+                f"POST /predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            t = time.perf_counter()
+            writer.write(head + body)
+            status_line = await reader.readline()
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            payload = await reader.readexactly(length)
+            latencies.append(time.perf_counter() - t)
+            if b" 200 " not in status_line or b'"models"' not in payload:
+                errors.append(status_line.decode(errors="replace").strip())
+    finally:
+        writer.close()
+
+
+async def load(host, port, bodies, clients, requests, seconds):
+    latencies, errors, counter = [], [], [0]
+    deadline = time.perf_counter() + seconds
+    t = time.perf_counter()
+    await asyncio.gather(
+        *[
+            client(host, port, bodies, k, requests, deadline, latencies, errors, counter)
+            for k in range(clients)
+        ]
+    )
+    return latencies, errors, time.perf_counter() - t
+
+
+def wait_ready(port: int, proc, timeout: float = 180.0) -> None:
+    import urllib.request
+
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("the server did not answer /health in time")
+
+
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its descendants so far (Linux /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, grew = {pid}, True
+    while grew:
+        more = {p for p, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    total = 0.0
+    for p in tree:
+        try:
+            fields = _stat(p)
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def merge_results(section: dict, path: Path = RESULTS) -> None:
+    """Write `section` under "serve" in the benchmarks JSON, keeping the other keys."""
+    data = {}
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            data = {}
+    data["serve"] = section
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cnn", type=Path, help="bitmap CNN run folder (default: train one)")
+    parser.add_argument("--rnn", type=Path, help="stroke run folder (default: train one)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent connections")
+    parser.add_argument("--requests", type=int, default=4000, help="most requests in all")
+    parser.add_argument("--seconds", type=float, default=60.0, help="most seconds of load")
+    parser.add_argument("--warmup", type=int, default=200, help="requests before measuring")
+    parser.add_argument("--backend", default="auto", help="serve --backend: auto, onnx, keras")
+    parser.add_argument("--workers", type=int, default=2, help="serve --workers")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs of the runs it trains")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench_serve")
+    parser.add_argument("--no-save", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    if not 1 <= args.clients <= 256:
+        parser.error("--clients must be within 1..256")
+    if args.requests < 1 or args.seconds <= 0:
+        parser.error("--requests and --seconds must be positive")
+
+    if args.cnn is None or args.rnn is None:
+        args.work.mkdir(parents=True, exist_ok=True)
+        cnn, rnn = train_runs(args.work, args.epochs)
+        args.cnn, args.rnn = args.cnn or cnn, args.rnn or rnn
+    classes = json.loads((args.cnn / "config.json").read_text())["classes"]
+    bodies = raw_bodies(classes, 500)
+    port = free_port()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "seqdoodle",
+        "serve",
+        str(args.cnn),
+        str(args.rnn),
+        "--port",
+        str(port),
+        "--backend",
+        args.backend,
+        "--workers",
+        str(args.workers),
+    ]
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
+    try:
+        wait_ready(port, proc)
+        asyncio.run(load("127.0.0.1", port, bodies, args.clients, args.warmup, 30.0))
+        server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
+        latencies, errors, wall = asyncio.run(
+            load("127.0.0.1", port, bodies, args.clients, args.requests, args.seconds)
+        )
+        server_cpu = cpu_seconds(proc.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    ms = np.asarray(latencies) * 1000
+    points = [sum(len(s[0]) for s in json.loads(b)["drawing"]) for b in bodies]
+    section = {
+        "what": "POST /predict, raw drawings, a CNN and a stroke run served together",
+        "command": "python experiments/bench_serve.py " + " ".join(argv or sys.argv[1:]),
+        "clients": args.clients,
+        "requests": int(ms.size),
+        "errors": len(errors),
+        "seconds": round(wall, 2),
+        "requests_per_s": round(ms.size / wall, 1),
+        "latency_ms": {
+            "p50": round(float(np.percentile(ms, 50)), 2),
+            "p95": round(float(np.percentile(ms, 95)), 2),
+            "p99": round(float(np.percentile(ms, 99)), 2),
+            "max": round(float(ms.max()), 2),
+        },
+        "server_cpu_ms_per_request": round(1000 * server_cpu / max(1, ms.size), 2),
+        "client_cpu_ms_per_request": round(1000 * client_cpu / max(1, ms.size), 2),
+        "drawing_points_mean": round(float(np.mean(points)), 1),
+        "runs": {"cnn": str(args.cnn), "rnn": str(args.rnn)},
+        "backend": args.backend,
+        "workers": args.workers,
+        "cpus": os.cpu_count(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+    }
+    print(json.dumps(section, indent=2))
+    if errors:
+        print(f"first error: {errors[0]}", file=sys.stderr)
+    if not args.no_save:
+        merge_results(section)
+    return section
+
+
+if __name__ == "__main__":
+    main()

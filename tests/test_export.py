@@ -1,0 +1,226 @@
+"""`seqdoodle export`: ONNX, LiteRT and SavedModel round trips for both kinds, checked in their
+runtimes, and the failures that must leave nothing behind."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+FIXTURE_RUNS = Path(__file__).resolve().parent / "fixtures" / "runs_fc5b9ec"
+FORMATS = {"onnx": "model.onnx", "tflite": "model.tflite", "savedmodel": "model_savedmodel"}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The small saved runs (12 synthetic classes), loaded once."""
+    from seqdoodle.artifacts import load_run
+
+    if not (FIXTURE_RUNS / "cnn" / "config.json").is_file():
+        pytest.fail(f"the saved-run fixture is missing at {FIXTURE_RUNS}", pytrace=False)
+    root = tmp_path_factory.mktemp("runs")
+    out = {}
+    for kind in ("cnn", "rnn"):
+        shutil.copytree(FIXTURE_RUNS / kind, root / kind, ignore=shutil.ignore_patterns(".lock"))
+        out[kind] = load_run(root / kind)
+    return out
+
+
+def synthetic(n_per_class: int = 1, fmt: str = "raw"):
+    from seqdoodle.datasets.synthetic import SYNTHETIC_CLASSES, synthetic_drawings
+
+    return [d for c in SYNTHETIC_CLASSES[:6] for d in synthetic_drawings(c, n_per_class, 5, fmt)]
+
+
+def by_hand(kind: str, run, drawings) -> list[np.ndarray]:
+    """Inputs made as the JSON says: render_bitmap / drawing_to_stroke3 of simplified strokes."""
+    from seqdoodle.strokes.raster import render_bitmap
+    from seqdoodle.strokes.sequence import drawing_to_stroke3
+    from seqdoodle.strokes.simplify import simplify_strokes
+
+    out = []
+    cfg = run.input_config
+    for d in drawings:
+        strokes = simplify_strokes(d.strokes)
+        if kind == "cnn":
+            out.append(render_bitmap(strokes)[None, ..., None].astype(np.float32))
+        else:
+            options = {k: cfg[k] for k in ("normalize", "flag", "max_len", "truncate")}
+            out.append(drawing_to_stroke3(strokes, **options)[None].astype(np.float32))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", list(FORMATS))
+@pytest.mark.parametrize("kind", ["cnn", "rnn"])
+def test_round_trip(runs, kind, fmt, tmp_path):
+    from seqdoodle.export import RUNTIMES, export_run
+
+    run = runs[kind]
+    out = tmp_path / FORMATS[fmt]
+    result = export_run(run, fmt, out, n_check=12)
+    assert out.exists() and result.path == out
+    assert result.max_abs_diff <= 1e-4 and result.top1_agreement == 1.0
+    assert result.n_checked == 12 and "drawings" in result.source
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, out.name + ".json"])
+
+    info = json.loads((tmp_path / (out.name + ".json")).read_text())
+    assert info["classes"] == run.classes and info["kind"] == kind and info["format"] == fmt
+    spec = info["input"]
+    assert spec["dtype"] == "float32"
+    if kind == "cnn":
+        assert spec["shape"][1:] == [28, 28, 1] and "render_bitmap" in spec["how"]
+    else:
+        assert spec["shape"][1:] == [None, 3]  # a dynamic length
+        assert "drawing_to_stroke3" in spec["how"] and "divided by" not in spec["how"]
+    assert spec["shape"][0] == (1 if fmt == "tflite" and kind == "rnn" else None)
+
+    # The file, fed inputs made by hand as the JSON says, agrees with `Run.predict_proba`.
+    drawings = synthetic()
+    name, predict = RUNTIMES[fmt](out)
+    assert name == spec["name"]
+    got = np.asarray(predict(by_hand(kind, run, drawings)))
+    want = run.predict_proba(drawings)
+    assert np.abs(got - want).max() <= 1e-4
+    assert (got.argmax(1) == want.argmax(1)).all()
+
+
+@pytest.mark.slow
+def test_onnx_stroke_model_takes_any_length_and_batch(runs, tmp_path):
+    import onnxruntime as ort
+
+    from seqdoodle.export import export_run
+
+    run = runs["rnn"]
+    export_run(run, "onnx", tmp_path / "rnn.onnx", n_check=4)
+    session = ort.InferenceSession(str(tmp_path / "rnn.onnx"), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    for batch, length in ((1, 3), (5, 40), (2, 250)):
+        x = np.zeros((batch, length, 3), np.float32)
+        x[:, :, :2] = rng.normal(0, 0.05, (batch, length, 2))
+        x[:, -1, 2] = 1
+        got = session.run(None, {"strokes": x})[0]
+        from seqdoodle.export import raw_input_model
+
+        want = np.asarray(raw_input_model(run).predict_on_batch(x))
+        assert got.shape == (batch, len(run.classes))
+        assert np.abs(got - want).max() <= 1e-4
+
+
+@pytest.mark.slow
+def test_a_disagreeing_export_leaves_nothing(runs, tmp_path):
+    from seqdoodle.errors import DataFormatError
+    from seqdoodle.export import export_run
+
+    out = tmp_path / "cnn.onnx"
+    with pytest.raises(DataFormatError, match="disagrees with Keras.*nothing written"):
+        export_run(runs["cnn"], "onnx", out, n_check=4, tolerance=-1.0)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_failed_export_keeps_an_older_file(runs, tmp_path):
+    from seqdoodle.errors import DataFormatError
+    from seqdoodle.export import export_run
+
+    out = tmp_path / "cnn.tflite"
+    out.write_bytes(b"older")
+    with pytest.raises(DataFormatError):
+        export_run(runs["cnn"], "tflite", out, n_check=2, tolerance=-1.0)
+    assert out.read_bytes() == b"older" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "cnn.tflite"
+    ]
+
+
+def test_bad_arguments_are_one_line(runs, tmp_path):
+    from seqdoodle.errors import DataFormatError
+    from seqdoodle.export import export_run
+
+    with pytest.raises(DataFormatError, match="unknown export format 'coreml'"):
+        export_run(runs["cnn"], "coreml", tmp_path / "m.mlmodel")
+    with pytest.raises(DataFormatError, match=r"needs a path ending in \.tflite"):
+        export_run(runs["cnn"], "tflite", tmp_path / "m.lite")
+    with pytest.raises(DataFormatError, match="no such folder"):
+        export_run(runs["cnn"], "onnx", tmp_path / "missing" / "m.onnx")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DataFormatError, match="not a folder"):
+        export_run(runs["cnn"], "savedmodel", tmp_path / "file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_old_stroke_runs_are_wrapped_with_their_scale(runs):
+    from seqdoodle.export import raw_input_model, stroke_scale
+
+    run = runs["rnn"]
+    scale = stroke_scale(run)
+    assert scale == tuple(run.config["input"]["scale"])  # an old run keeps it in config.json
+    model = raw_input_model(run)
+    assert model is not run.model and stroke_scale(runs["cnn"]) is None
+    x = np.zeros((1, 6, 3), np.float32)
+    x[0, :, 0], x[0, :, 1], x[0, -1, 2] = 0.1, -0.05, 1
+    scaled = x.copy()
+    scaled[..., 0] /= scale[0]
+    scaled[..., 1] /= scale[1]
+    np.testing.assert_allclose(
+        model.predict_on_batch(x), run.model.predict_on_batch(scaled), atol=1e-6
+    )
+
+
+@pytest.mark.slow
+def test_cli_export_prints_the_check(runs, tmp_path):
+    from typer.testing import CliRunner
+
+    from seqdoodle.cli import app
+
+    out = tmp_path / "cnn.onnx"
+    result = CliRunner().invoke(
+        app,
+        ["export", str(runs["cnn"].path), "--format", "onnx", "--out", str(out), "--check", "4"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "largest probability difference" in result.output and "100.0%" in result.output
+    assert out.is_file() and (tmp_path / "cnn.onnx.json").is_file()
+    bad = CliRunner().invoke(
+        app, ["export", str(runs["cnn"].path), "--format", "tflite", "--out", str(tmp_path / "x")]
+    )
+    assert bad.exit_code == 1 and "Error:" in bad.output and "Traceback" not in bad.output
+
+
+def test_a_format_that_cannot_hold_the_model_says_why(runs, tmp_path, monkeypatch):
+    import seqdoodle.export as export
+    from seqdoodle.errors import DataFormatError
+
+    def refuse(run, model, fmt, tmp):
+        tmp.write_bytes(b"half a file")
+        raise RuntimeError("op Foo is not supported\nsecond line")
+
+    monkeypatch.setattr(export, "_write", refuse)
+    with pytest.raises(DataFormatError) as info:
+        export.export_run(runs["cnn"], "onnx", tmp_path / "cnn.onnx", n_check=2)
+    message = str(info.value)
+    assert "onnx cannot hold the cnn model" in message and "op Foo" in message
+    assert "\n" not in message
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_stroke_litert_with_select_tf_ops_is_refused_in_one_line(runs, tmp_path, monkeypatch):
+    """Keras' default LiteRT export of the masked LSTM needs Select TF ops (Flex), which the
+    interpreter of pip TensorFlow does not run; the export says so and leaves nothing."""
+    import seqdoodle.export as export
+    from seqdoodle.errors import DataFormatError
+
+    def keras_default(run, model, fmt, tmp):
+        model.export(str(tmp), format="litert", verbose=False)
+
+    monkeypatch.setattr(export, "_write", keras_default)
+    try:
+        result = export.export_run(runs["rnn"], "tflite", tmp_path / "rnn.tflite", n_check=2)
+    except DataFormatError as e:
+        assert "cannot run the exported rnn model" in str(e) and "\n" not in str(e)
+        assert list(tmp_path.iterdir()) == []
+    else:  # an interpreter with the Flex delegate linked (e.g. ai_edge_litert's) runs it
+        assert result.max_abs_diff <= 1e-4
