@@ -8,12 +8,14 @@ CNN against its target) compare like with like. Sections:
 
 1. **parse / render**: ndjson drawings parsed per second (fresh process), `render_bitmaps` and the
    stroke-3 encoders on the real simplified drawings.
+1b. **input_pipeline**: bitmaps and augmented stroke drawings per second out of the training
+   `tf.data` pipeline alone, no model (`experiments/bench_input.py`; its own targets).
 2. **prepare**: `prepare` on 345 classes x 10,000 generated `numpy_bitmap` files (real rows tiled
    with small random shifts, Google's `(n, 784) uint8`) and on 20 classes x 10,000 generated
    ndjson files (real simplified lines repeated), each in a fresh process whose peak resident
    memory is read.
 3. **train**: samples/s of the four models through the real training input pipeline
-   (`seqdoodle.training.BitmapBatches` / `StrokeBatches` -> `tf.data`) on the real 8-class stroke
+   (`seqdoodle.batches.BitmapBatches` / `StrokeBatches` -> `tf.data`) on the real 8-class stroke
    set, for a fixed number of steps after warm-up; plus the pipeline alone and the model alone.
 4. **inference**: latency of one drawing (p50/p95) and batched throughput of a saved, reloaded
    run folder (`artifacts.load_run`), from raw strokes (simplify + render or encode inside the
@@ -28,6 +30,7 @@ Run:
     python experiments/benchmark.py --sections train   # rerun one part, merged into the JSON
     python experiments/benchmark.py --max-load 2       # wait for a quieter shared machine first
     python experiments/benchmark.py --sections profile # opt-in: where the time goes
+    python experiments/benchmark.py --only input_pipeline  # the input pipeline alone
 
 Writes `experiments/results/benchmarks.json` (atomically) and prints a table. Real data comes
 from `--shared` (default `../shared/quickdraw`); its acceptance-only folder is never read.
@@ -41,6 +44,7 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -57,6 +61,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))  # the sibling benchmark scripts are reused, not copied
 
+import bench_input  # noqa: E402
 import bench_readers  # noqa: E402
 import bench_render  # noqa: E402
 from real_data import STROKE_CLASSES, STROKE_FOLDERS, stroke_sources  # noqa: E402
@@ -65,7 +70,7 @@ from seqdoodle.fileio import write_json  # noqa: E402
 
 DEFAULT_SHARED = REPO / ".." / "shared" / "quickdraw"
 DEFAULT_OUT = HERE / "results" / "benchmarks.json"
-SECTIONS = ("parse", "render", "prepare", "train", "inference", "scale")
+SECTIONS = ("parse", "render", "input_pipeline", "prepare", "train", "inference", "scale")
 OPTIONAL_SECTIONS = ("profile",)  # run only when named in --sections
 CNN_VARIANTS = {  # BitmapEncoder arguments over the default preset, timed by the profile section
     "default": {},
@@ -499,14 +504,17 @@ class Benchmark:
 
         if self._stroke_features is None:
             ds = self.dataset("strokes8")
-            self._stroke_features = fit_stroke_features(ds, ds.indices("train"), seed=0)
+            self._stroke_features = fit_stroke_features(
+                ds, ds.indices("train"), seed=0, scale_in_model=True
+            )
         return self._stroke_features
 
     def batches(self, kind: str, ds, split: str = "train"):
         """The training pipeline's batch source for `kind` on `ds` (train: shuffled, augmented)."""
-        from seqdoodle.training import DEFAULTS, BitmapBatches, StrokeBatches
+        from seqdoodle.batches import BitmapBatches, StrokeBatches
+        from seqdoodle.kinds import get_kind
 
-        batch_size = DEFAULTS[kind]["batch_size"]
+        batch_size = get_kind(kind).defaults.batch_size
         train = split == "train"
         if kind == "cnn":
             return BitmapBatches(ds, ds.indices(split), batch_size, seed=0, train=train)
@@ -732,20 +740,21 @@ class Benchmark:
 
 
 def new_model(kind: str, arch: str, num_classes: int, features=None):
-    """A model compiled exactly as `seqdoodle.training` compiles it (Adam, sparse CE, accuracy)."""
+    """A model built and compiled exactly as `seqdoodle.training` does (`models.task`)."""
     import keras
 
-    from seqdoodle.training import DEFAULTS, build_model
+    from seqdoodle.kinds import get_kind
+    from seqdoodle.models.task import compile_classifier
+    from seqdoodle.preprocess import StrokeFeatures, bitmap_config
 
+    model_kind = get_kind(kind)
     keras.utils.set_random_seed(0)
-    n_features = features.n_features if (kind == "rnn" and features is not None) else 3
-    model = build_model(kind, arch, num_classes, n_features, seed=0)
-    model.compile(
-        optimizer=keras.optimizers.Adam(DEFAULTS[kind]["lr"]),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
+    if model_kind.needs_strokes:
+        input_config = (features or StrokeFeatures(scale_in_model=True)).to_config()
+    else:
+        input_config = bitmap_config()
+    model = model_kind.build_model(arch, num_classes, input_config, seed=0)
+    return compile_classifier(model, model_kind.defaults.lr)
 
 
 def _batch_sizes(batches, n_batches: int) -> list[int]:
@@ -766,7 +775,7 @@ def fit_rate(model, batches, warmup: int, steps: int, repeat: int = 1) -> dict:
 
     Args:
         model: compiled `keras.Model`.
-        batches: a `seqdoodle.training` batch source (`BitmapBatches` or `StrokeBatches`).
+        batches: a `seqdoodle.batches` batch source (`BitmapBatches` or `StrokeBatches`).
         warmup: int. Untimed steps first (tracing, caches).
         steps: int. Timed steps.
         repeat: int. Timed fits; the fastest is reported. Defaults to 1.
@@ -948,6 +957,7 @@ def run_benchmark(
     quick: bool = False,
     max_load: float | None = None,
     max_wait_s: float = 600.0,
+    command: str | None = None,
 ) -> dict:
     """Run the chosen sections and write the JSON (merged into `out` for a subset of sections).
 
@@ -961,6 +971,8 @@ def run_benchmark(
         max_load: float or None. Before the timing sections (train, inference, scale, profile)
             wait until the 1-minute load average is at most this. Defaults to None (no wait).
         max_wait_s: float. Longest wait per section, seconds. Defaults to 600.
+        command: str or None. The command line, recorded as `commands[section]` for each
+            section run. Defaults to None.
 
     Returns:
         The results dict that was written.
@@ -1001,6 +1013,8 @@ def run_benchmark(
         )
         results["ratios"] = ratios(results)
         results["targets"] = targets(results)
+        if command:  # the command line that measured each section (a subset merges)
+            results.setdefault("commands", {}).update({section: command for section in done})
         write_json(out, results)
 
     runners = {
@@ -1011,10 +1025,13 @@ def run_benchmark(
         "inference": bench.inference,
         "scale": lambda: bench.scale_projection(results.get("train_samples_per_s")),
         "profile": bench.profile,
+        "input_pipeline": lambda: {  # experiments/bench_input.py, on the real 8-class set
+            "input_pipeline": bench_input.measure(bench.dataset("strokes8"), repeat=scale.repeat)
+        },
     }
     try:
         for n, section in enumerate(sections):
-            if section in ("train", "inference", "scale", "profile"):
+            if section in ("input_pipeline", "train", "inference", "scale", "profile"):
                 waited = wait_for_quiet(max_load, max_wait_s)
                 if max_load is not None:
                     results.setdefault("waited_for_load_s", {})[section] = waited
@@ -1048,6 +1065,7 @@ def main(argv: list[str] | None = None) -> dict:
             "(profile only when named); a subset merges into --out"
         ),
     )
+    parser.add_argument("--only", default=None, help="one section alone (as --sections X)")
     parser.add_argument(
         "--max-load",
         type=float,
@@ -1057,7 +1075,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--max-wait", type=float, default=600, help="longest such wait, seconds")
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
-    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    sections = [s.strip() for s in (args.only or args.sections).split(",") if s.strip()]
+    used = sys.argv[1:] if argv is None else list(argv)
     results = run_benchmark(
         args.shared,
         args.out,
@@ -1067,6 +1086,7 @@ def main(argv: list[str] | None = None) -> dict:
         args.quick,
         args.max_load,
         args.max_wait,
+        command=shlex.join(["python", "experiments/benchmark.py", *used]),
     )
     print(table(results))
     if args.quick:

@@ -51,6 +51,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS = HERE / "results"
 FULL_CLASSES, FULL_PER_CLASS = 345, 10000
+TARGET_PER_CLASS = (10_000, 100_000)  # projected sizes: the seed job and ten times it
 GOOGLE_DRAWINGS = 50_000_000  # drawings in Google's full per-class files (their README: "50M")
 SPLIT = {"train": 0.8, "val": 0.1, "test": 0.1}
 RAM_FACTOR = 4  # in-memory per-drawing arrays, times this for the index arrays derived from them
@@ -154,15 +155,15 @@ def main() -> None:
     parser.add_argument("--data-root", type=Path, default=REPO.parent / "shared" / "quickdraw")
     parser.add_argument("--work", type=Path, default=RESULTS / "full_scale")
     parser.add_argument("--run", action="store_true", help="do the full run (after measuring)")
+    parser.add_argument(
+        "--gpu-results",
+        type=Path,
+        default=RESULTS / "gpu_benchmark.json",
+        help="gpu_benchmark.py JSON from a GPU machine (used when present)",
+    )
     args = parser.parse_args()
-    import numpy as np
-    from matplotlib.figure import Figure
-
     import seqdoodle
     from seqdoodle.datasets.synthetic import SYNTHETIC_CLASSES, write_synthetic
-    from seqdoodle.fileio import write_json
-    from seqdoodle.plots import save_figure
-    from seqdoodle.training import DEFAULTS
 
     if args.run:
         """
@@ -173,7 +174,7 @@ def main() -> None:
         report = seqdoodle.compare(
             source=args.source, per_class=FULL_PER_CLASS, out=args.work / "full", time_limit=0
         )
-        from seqdoodle.pipeline import summary_table
+        from seqdoodle.reports import summary_table
 
         print(summary_table(report))
         return
@@ -215,13 +216,43 @@ def main() -> None:
         print(f"measured {size} per class: {json.dumps({k: v[size] for k, v in measured.items()})}")
 
     """
-    ## Projection to 345 x 10,000
+    ## Projection to 345 x 10,000 and 345 x 100,000
+
+    The input pipeline alone (`experiments/bench_input.py`) is timed on the larger subset too: it
+    bounds the epoch time on an accelerator that trains faster than the CPU makes batches. With
+    `--gpu-results` (the JSON of `experiments/gpu_benchmark.py` run on a GPU) the GPU's
+    training samples/s are projected the same way.
     """
-    n_full = FULL_CLASSES * FULL_PER_CLASS
+    sys.path.insert(0, str(HERE))
+    import bench_input
+
+    pipeline = bench_input.measure(
+        seqdoodle.PreparedDataset(args.work / f"dataset_{sizes[1]}", verify=False), repeat=2
+    )
+    gpu = None
+    if args.gpu_results and args.gpu_results.exists():
+        gpu = json.loads(args.gpu_results.read_text())
+        if not gpu.get("device", {}).get("gpus"):
+            gpu = None
+    result_projections = {}
+    for per_class in TARGET_PER_CLASS:
+        result_projections[f"projection_345x{per_class}"] = project(
+            measured, sizes, per_class, src, args.data_root, pipeline, gpu
+        )
+    write_results(args, src, sizes, measured, pipeline, gpu, result_projections)
+
+
+def project(measured, sizes, per_class, src, data_root, pipeline, gpu) -> dict:
+    """Disk, time and memory of `prepare` and a training epoch at 345 x `per_class`."""
+    import numpy as np
+
+    from seqdoodle.kinds import get_kind
+
+    n_full = FULL_CLASSES * per_class
     small, large = sizes
     p_small, p_large = measured["prepare"][small], measured["prepare"][large]
     n_large = p_large["drawings"]
-    real_bpd = real_bytes_per_drawing(args.data_root)
+    real_bpd = real_bytes_per_drawing(data_root)
     n_classes = p_large["classes"]
     bytes_per_source_drawing = real_bpd or (folder_bytes(src) / (n_classes * sizes[1]))
     projection = {
@@ -233,7 +264,7 @@ def main() -> None:
         "dataset_gib": p_large["bytes"] / n_large * n_full / 2**30,
         "prepare_hours": p_large["seconds"] / n_large * n_full / 3600,
         "prepare_peak_rss_mib": linear(
-            small, p_small["peak_rss_mib"], large, p_large["peak_rss_mib"], FULL_PER_CLASS
+            small, p_small["peak_rss_mib"], large, p_large["peak_rss_mib"], per_class
         ),
     }
     for kind in ("cnn", "rnn"):
@@ -251,8 +282,8 @@ def main() -> None:
         projection[kind] = {
             "epoch_hours": epoch_hours,
             "epoch_hours_fastest": min(steady) / drawings * full_drawings / 3600,
-            "default_epochs": DEFAULTS[kind]["epochs"],
-            "training_hours": epoch_hours * DEFAULTS[kind]["epochs"],
+            "default_epochs": get_kind(kind).defaults.epochs,
+            "training_hours": epoch_hours * get_kind(kind).defaults.epochs,
             "peak_rss_mib": m_large["peak_rss_mib"] + extra / 2**20,
             "page_cache_mib": p_large["bytes"] / n_large * n_full / 2**20,
             "measured_peak_rss_mib": {
@@ -260,51 +291,75 @@ def main() -> None:
                 str(large): m_large["peak_rss_mib"],
             },
         }
+        rate = pipeline["bitmaps_per_s" if kind == "cnn" else "strokes_per_s"]
+        train_drawings = n_full * SPLIT["train"]
+        projection[kind]["input_pipeline_only_epoch_hours"] = train_drawings / rate / 3600
+        if gpu and kind in gpu.get("models", {}):
+            gpu_rate = gpu["models"][kind]["samples_per_s"]
+            projection[kind]["gpu_epoch_hours"] = train_drawings / gpu_rate / 3600
+            projection[kind]["gpu"] = ", ".join(gpu["device"].get("gpu_names", [])) or "GPU"
+    return projection
+
+
+def write_results(args, src, sizes, measured, pipeline, gpu, projections) -> None:
+    """Write full_scale.json and full_scale.png, print the projections."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from seqdoodle.fileio import write_json
+    from seqdoodle.plots import save_figure
+
+    n_classes = measured["prepare"][sizes[1]]["classes"]
+    large = sizes[1]
     result = {
         "command": f"python experiments/full_scale.py --source {args.source} "
         f"--classes {args.classes} --sizes {args.sizes} --epochs {args.epochs}",
         "machine": {"cpus": os.cpu_count()},
         "subset": {"source": str(src), "classes": n_classes, "sizes": sizes},
         "measured": measured,
-        "projection_345x10000": projection,
+        "input_pipeline": pipeline,
+        "gpu_results": None if gpu is None else str(args.gpu_results),
+        **projections,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     write_json(RESULTS / "full_scale.json", result)
 
-    print(f"\nprojected for {FULL_CLASSES} x {FULL_PER_CLASS:,} = {n_full:,} drawings:")
-    print(
-        f"  download        {projection['download_gib']:8.1f} GiB  ({projection['download_note']})"
-    )
-    print(f"  prepared data   {projection['dataset_gib']:8.1f} GiB")
-    print(
-        f"  prepare         {projection['prepare_hours']:8.1f} h, "
-        f"peak {projection['prepare_peak_rss_mib']:.0f} MiB"
-    )
-    for kind in ("cnn", "rnn"):
-        p = projection[kind]
+    for key, projection in projections.items():
+        print(f"\nprojected for {key.split('_')[1]} = {projection['drawings']:,} drawings:")
+        print(f"  download        {projection['download_gib']:8.1f} GiB  "
+              f"({projection['download_note']})")  # fmt: skip
+        print(f"  prepared data   {projection['dataset_gib']:8.1f} GiB")
         print(
-            f"  {kind} epoch       {p['epoch_hours']:8.1f} h "
-            f"(fastest {p['epoch_hours_fastest']:.1f}) x {p['default_epochs']} epochs = "
-            f"{p['training_hours']:.1f} h, peak {p['peak_rss_mib']:.0f} MiB "
-            f"(+ up to {p['page_cache_mib'] / 1024:.1f} GiB page cache)"
+            f"  prepare         {projection['prepare_hours']:8.1f} h, "
+            f"peak {projection['prepare_peak_rss_mib']:.0f} MiB"
         )
+        for kind in ("cnn", "rnn"):
+            p = projection[kind]
+            print(
+                f"  {kind} epoch       {p['epoch_hours']:8.1f} h "
+                f"(fastest {p['epoch_hours_fastest']:.1f}) x {p['default_epochs']} epochs = "
+                f"{p['training_hours']:.1f} h, peak {p['peak_rss_mib']:.0f} MiB "
+                f"(+ up to {p['page_cache_mib'] / 1024:.1f} GiB page cache); input pipeline "
+                f"alone {60 * p['input_pipeline_only_epoch_hours']:.1f} min"
+                + (f"; {p['gpu']}: {p['gpu_epoch_hours']:.2f} h" if "gpu_epoch_hours" in p else "")
+            )
 
-    fig = Figure(figsize=(8, 4), layout="constrained")
-    ax = fig.add_subplot()
+    fig = Figure(figsize=(9, 4), layout="constrained")
     labels = ["prepare", "cnn epoch", "rnn epoch"]
-    hours = [
-        projection["prepare_hours"],
-        projection["cnn"]["epoch_hours"],
-        projection["rnn"]["epoch_hours"],
-    ]
-    ax.bar(np.arange(3), hours)
-    ax.set_xticks(np.arange(3), labels)
-    ax.set_ylabel("hours (projected)")
-    ax.set_title(
-        f"345 x 10,000 drawings on {os.cpu_count()} CPUs, projected from {n_classes} x {large}"
-    )
-    for i, h in enumerate(hours):
-        ax.text(i, h, f"{h:.1f} h", ha="center", va="bottom")
+    for n, (key, projection) in enumerate(projections.items()):
+        ax = fig.add_subplot(1, len(projections), n + 1)
+        hours = [
+            projection["prepare_hours"],
+            projection["cnn"]["epoch_hours"],
+            projection["rnn"]["epoch_hours"],
+        ]
+        ax.bar(np.arange(3), hours)
+        ax.set_xticks(np.arange(3), labels)
+        ax.set_ylabel("hours (projected)")
+        ax.set_title(f"{key.split('_')[1]} on {os.cpu_count()} CPUs", fontsize=10)
+        for i, h in enumerate(hours):
+            ax.text(i, h, f"{h:.1f} h", ha="center", va="bottom")
+    fig.suptitle(f"projected from {n_classes} x {large} drawings", fontsize=10)
     save_figure(fig, RESULTS / "full_scale.png")
     print(f"results: {RESULTS / 'full_scale.json'}, {RESULTS / 'full_scale.png'}")
 

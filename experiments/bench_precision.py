@@ -1,0 +1,129 @@
+"""
+Title: Does mixed precision help on this machine? float32 against bfloat16/float16 training
+Description: Training samples/s of both models' default architectures under each Keras
+dtype policy (model alone, batches made beforehand), and test top-1 after a short `train`.
+
+Speed: `model.fit` on premade batches of random inputs shaped like the real ones, the policies
+interleaved and each timed `--repeat` times (best kept), so a busy shared machine hurts them alike.
+Accuracy (`--train-epochs N`, 0 to skip): `seqdoodle.train(kind, DATASET, precision=...)` for
+N epochs on a prepared dataset, test top-1 from the run's metrics.
+
+On CPUs bfloat16 is fast only with AVX512-BF16 or AMX (`grep -o avx512_bf16 /proc/cpuinfo`);
+float16 has no fast CPU path. Writes `experiments/results/precision.json`.
+
+Run:
+    python experiments/bench_precision.py --dataset DATASET --train-epochs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_OUT = HERE / "results" / "precision.json"
+
+
+def cpu_flags() -> list[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return []
+    wanted = ("avx512_bf16", "amx_bf16", "avx512_fp16", "avx512f")
+    return [flag for flag in wanted if f" {flag}" in text]
+
+
+def model_rate(kind_name: str, precision: str, steps: int, n_classes: int = 26) -> float:
+    """Training samples/s of the kind's default model under `precision`, batches premade."""
+    import numpy as np
+    import tensorflow as tf
+
+    from seqdoodle.distribute import precision_policy
+    from seqdoodle.kinds import get_kind
+    from seqdoodle.models.task import compile_classifier
+    from seqdoodle.preprocess import StrokeFeatures
+
+    kind = get_kind(kind_name)
+    rng = np.random.default_rng(0)
+    batch = kind.defaults.batch_size
+    if kind.input_type == "bitmap":
+        config = {"type": "bitmap", "size": 28}
+        x = rng.integers(0, 256, (batch, 28, 28, 1)).astype(np.float32)
+    else:
+        config = StrokeFeatures(scale=(0.05, 0.05), scale_in_model=True).to_config()
+        x = (rng.normal(size=(batch, 48, 3)) * 0.05).astype(np.float32)
+        x[..., 2] = rng.random((batch, 48)) < 0.12
+    y = rng.integers(0, n_classes, batch).astype(np.int32)
+    with precision_policy(precision):
+        model = kind.build_model(kind.archs[0], n_classes, config, seed=0)
+        compile_classifier(model, 1e-3)
+    data = tf.data.Dataset.from_tensors((x, y)).repeat()
+    model.fit(data, steps_per_epoch=3, epochs=1, verbose=0)  # builds the graph
+    started = time.perf_counter()
+    model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
+    return steps * batch / (time.perf_counter() - started)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.strip().split("\n")[0][7:])
+    parser.add_argument("--kinds", nargs="+", default=["cnn", "rnn"])
+    parser.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"])
+    parser.add_argument("--steps", type=int, default=20, help="timed steps per measurement")
+    parser.add_argument("--repeat", type=int, default=3, help="measurements per policy")
+    parser.add_argument("--dataset", type=Path, default=None, help="prepared dataset (accuracy)")
+    parser.add_argument("--train-epochs", type=int, default=0, help="epochs of the accuracy run")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    used = sys.argv[1:] if argv is None else list(argv)
+    result = {"command": shlex.join(["python", "experiments/bench_precision.py", *used])}
+    result.update(cpu_flags=cpu_flags(), cpus=os.cpu_count(), speed={}, accuracy={})
+    for kind in args.kinds:
+        rates = {p: [] for p in args.precisions}
+        for _ in range(args.repeat):
+            for precision in args.precisions:
+                rates[precision].append(model_rate(kind, precision, args.steps))
+        best = {p: round(max(r)) for p, r in rates.items()}
+        result["speed"][kind] = {
+            "samples_per_s": best,
+            "speedup_over_float32": {p: round(v / best["float32"], 2) for p, v in best.items()}
+            if "float32" in best
+            else None,
+        }
+        print(kind, json.dumps(result["speed"][kind]), flush=True)
+    if args.dataset is not None and args.train_epochs > 0:
+        import seqdoodle
+
+        work = Path(tempfile.mkdtemp(prefix="seqdoodle-precision-"))
+        for kind in args.kinds:
+            for precision in args.precisions:
+                summary = seqdoodle.train(
+                    kind, args.dataset, work / f"{kind}_{precision}", epochs=args.train_epochs,
+                    time_limit=None, progress=False, precision=precision,
+                )  # fmt: skip
+                result["accuracy"].setdefault(kind, {})[precision] = {
+                    "test_top1": summary["test_top1"],
+                    "samples_per_s": round(summary["samples_per_second"] or 0),
+                    "epochs": summary["epochs_run"],
+                }
+                print(kind, precision, json.dumps(result["accuracy"][kind][precision]), flush=True)
+        shutil.rmtree(work, ignore_errors=True)
+    result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    from seqdoodle.fileio import write_json
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_json(args.out, result)
+    print(f"wrote {args.out}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
