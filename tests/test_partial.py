@@ -1,0 +1,117 @@
+"""Early recognition: prefixes of drawings, their normalisation and the accuracy curves."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from seqdoodle.datasets.records import Drawing
+from seqdoodle.errors import DataFormatError
+from seqdoodle.partial import (
+    evaluate_partial,
+    normalize_drawing,
+    partial_drawings,
+    plot_partial,
+    point_prefix,
+    stroke_prefix,
+)
+
+THREE = [[[0, 10, 20, 30], [0, 0, 0, 0]], [[0, 0], [0, 40]], [[5, 6, 7, 8], [50, 60, 70, 80]]]
+
+
+def test_normalize_simplified_prefix_aligns_and_scales_to_255():
+    out = normalize_drawing([[[10, 20], [10, 15]], [[30], [12]]])
+    assert out == [[[0, 128], [0, 64]], [[255], [26]]]
+    xs = [x for s in out for x in s[0]]
+    assert min(xs) == 0 and max(xs) == 255
+    assert normalize_drawing([[[7, 7], [9, 9]]]) == [[[0, 0], [0, 0]]]  # one spot: no scale
+
+
+def test_normalize_raw_goes_through_google_simplification():
+    raw = [[[100.5, 150.0, 300.0], [200.0, 201.0, 250.0], [0, 10, 20]]]
+    out = normalize_drawing(raw)
+    assert out[0][0][0] == 0 and max(out[0][0]) == 255
+    assert normalize_drawing(raw, "raw") == out
+    with pytest.raises(DataFormatError, match="format"):
+        normalize_drawing(raw, "svg")
+    with pytest.raises(DataFormatError, match="no points"):
+        normalize_drawing([[[], []]], "simplified")
+
+
+def test_prefixes_follow_drawing_order():
+    assert point_prefix(THREE, 0.1) == [[[0], [0]]]  # ceil(0.1 * 10) = 1 point
+    assert point_prefix(THREE, 0.5) == [THREE[0], [[0], [0]]]  # 5 points
+    assert point_prefix(THREE, 1.0) == THREE
+    assert stroke_prefix(THREE, 2) == THREE[:2]
+    assert stroke_prefix(THREE, 9) == THREE
+    with pytest.raises(DataFormatError, match="fraction"):
+        point_prefix(THREE, 0.0)
+    with pytest.raises(DataFormatError, match="at least 1"):
+        stroke_prefix(THREE, 0)
+
+
+def test_partial_drawings_drop_the_bitmap_and_renormalise():
+    d = Drawing("x", strokes=THREE, bitmap=np.zeros((28, 28), np.uint8), fmt="simplified")
+    (half,) = partial_drawings([d], fraction=0.4)
+    assert half.bitmap is None and half.fmt == "simplified"
+    # re-simplified as the server does a raw drawing in progress: the collinear points go
+    assert half.strokes == [[[0, 255], [0, 0]]]
+    with pytest.raises(DataFormatError, match="exactly one"):
+        partial_drawings([d])
+    with pytest.raises(DataFormatError, match="no strokes"):
+        partial_drawings([Drawing("x", bitmap=d.bitmap)], n_strokes=1)
+
+
+class CountingRun:
+    """Predicts class "many" once it sees `threshold` strokes or more, else "few"."""
+
+    def __init__(self, threshold, classes=("few", "many")):
+        self.threshold, self.classes = threshold, list(classes)
+
+    def predict_proba(self, drawings):
+        many = np.array([len(d.strokes) >= self.threshold for d in drawings], float)
+        probs = np.stack([1 - many, many], axis=1)
+        return probs if self.classes[0] == "few" else probs[:, ::-1]
+
+
+def test_curves_per_model_and_ensemble():
+    drawings = [Drawing("many", strokes=THREE)] * 3 + [Drawing("few", strokes=THREE[:1])]
+    runs = {"early": CountingRun(2), "late": CountingRun(3, classes=("many", "few"))}
+    result = evaluate_partial(runs, drawings, fractions=[0.1, 0.5, 1.0], max_strokes=3)
+    assert result["fractions"] == [0.1, 0.5, 1.0]
+    # 0.1: one stroke everywhere -> only the "few" drawing is right
+    assert result["models"]["early"] == [0.25, 1.0, 1.0]
+    assert result["models"]["late"] == [0.25, 0.25, 1.0]
+    assert result["strokes"]["k"] == [1, 2, 3]
+    assert result["strokes"]["models"]["late"] == [0.25, 0.25, 1.0]
+    assert set(result["models"]) == {"early", "late", "ensemble"}
+    assert all(v == 1.0 for v in result["top3"]["early"])  # 2 classes: top-3 always right
+    weighted = evaluate_partial(runs, drawings, fractions=[0.5], max_strokes=0,
+                                weights={"early": 1.0, "late": 0.0})  # fmt: skip
+    assert weighted["models"]["ensemble"] == [1.0]
+    json.dumps(result)  # JSON-ready for the report
+    with pytest.raises(DataFormatError, match="no such run"):
+        evaluate_partial(runs, drawings, weights={"other": 1.0})
+    with pytest.raises(DataFormatError, match="not a class"):
+        evaluate_partial(runs, drawings, labels=["cat"] * 4)
+
+
+def test_plot_partial_draws_both_panels():
+    result = evaluate_partial({"a": CountingRun(2)}, [Drawing("many", strokes=THREE)],
+                              fractions=[0.5, 1.0], max_strokes=2)  # fmt: skip
+    fig = plot_partial(result)
+    assert len(fig.axes) == 2
+    assert len(fig.axes[0].lines) == 2  # top-1 and top-3
+
+
+def test_report_section_holds_the_curves_and_a_figure():
+    from seqdoodle.partial import partial_section
+
+    result = evaluate_partial({"a": CountingRun(2)}, [Drawing("many", strokes=THREE)],
+                              fractions=[0.5, 1.0], max_strokes=1)  # fmt: skip
+    section = partial_section(result)
+    assert section.key == "partial" and section.data["fractions"] == [0.5, 1.0]
+    assert "| a | 100.0% | 100.0% |" in section.markdown
+    assert list(section.figures) == ["partial.png"]
