@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -162,6 +163,8 @@ def main() -> None:
         )
     by_name = {r["file"]: r for r in table}
     summary = {
+        "command": shlex.join(["python", "experiments/bench_readers.py", *sys.argv[1:]]),
+        "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "n": args.n,
         "source": "real" if (SHARED / "simplified").is_dir() else "fixtures",
         "write_seconds": round(write_seconds, 1),

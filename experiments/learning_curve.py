@@ -44,8 +44,8 @@ from seqdoodle.categories import parse_class_list  # noqa: E402
 from seqdoodle.datasets.prepare import prepare  # noqa: E402
 from seqdoodle.datasets.prepared import DatasetWriter, PreparedDataset  # noqa: E402
 from seqdoodle.fileio import write_json  # noqa: E402
+from seqdoodle.kinds import get_kind  # noqa: E402
 from seqdoodle.plots import save_figure  # noqa: E402
-from seqdoodle.training import DEFAULTS  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -148,7 +148,7 @@ def epochs_for(n_train: int) -> tuple[dict[str, int], dict[str, int]]:
     """
     epochs, patience = {}, {}
     for kind in ("cnn", "rnn"):
-        steps_per_epoch = math.ceil(n_train / DEFAULTS[kind]["batch_size"])
+        steps_per_epoch = math.ceil(n_train / get_kind(kind).defaults.batch_size)
         need = math.ceil(args.min_steps / steps_per_epoch)
         epochs[kind] = min(MAX_EPOCHS, max(args.epochs, need))
         patience[kind] = max(3, math.ceil(args.min_steps / 4 / steps_per_epoch))

@@ -17,6 +17,8 @@ figures and writes `experiments/results/simplify_report.json`.
 
 import argparse
 import json
+import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -86,6 +88,8 @@ def main() -> None:
     mae = error.reshape(len(pairs), -1).mean(axis=1)
 
     report = {
+        "command": shlex.join(["python", "experiments/simplify_report.py", *sys.argv[1:]]),
+        "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "drawings": len(pairs),
         "classes": len({cls for cls, *_ in pairs}),
         "exact_share": float(exact.mean()),

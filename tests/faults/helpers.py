@@ -1,5 +1,5 @@
 """Shared helpers of the fault tests: CLI invocation and its one-line checks, bad-file writers,
-folder snapshots and a slow local HTTP server.
+folder snapshots; the local HTTP server is `tests.http_server.FileServer`.
 """
 
 from __future__ import annotations
@@ -9,14 +9,13 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from seqdoodle.cli import app
+from tests.http_server import GATE_BYTES, FileServer  # noqa: F401 (the shared test server)
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -186,119 +185,6 @@ def assert_same_files(a: Path, b: Path) -> None:
     assert sorted(left) == sorted(right)
     differ = [name for name in left if left[name] != right[name]]
     assert not differ, f"files differ: {differ}"
-
-
-# ----------------------------------------------------------------------------- HTTP server
-
-
-GATE_BYTES = 1 << 17  # more than one read of the downloader, so its `.part` has grown
-
-
-class FileServer:
-    """A local HTTP server in Google's bucket layout over `root`, optionally slow or faulty.
-
-    Args:
-        root: Path. Served folder (`root/numpy_bitmap/cat.npy` is `/numpy_bitmap/cat.npy`).
-        chunk: int. Bytes written at a time. Defaults to 64 KiB.
-        delay: float. Seconds to sleep after each chunk. Defaults to 0.
-        status: int or None. Answer every request with this error status. Defaults to None.
-        cut_after: int or None. On the first request, close the connection after this many
-            body bytes (Content-Length still announces the whole file). Defaults to None.
-        always_cut: bool. Cut every request after `cut_after` bytes, not just the first.
-        gate: threading.Event or None. When given, each response pauses after its first
-            `GATE_BYTES` until the event is set. Defaults to None.
-        gate_path: str. Only requests whose path contains this are held. Defaults to "" (all).
-
-    Attributes:
-        url: str. `http://127.0.0.1:PORT`.
-        requests: list of (path, Range header or None).
-    """
-
-    def __init__(
-        self,
-        root,
-        chunk=1 << 16,
-        delay=0.0,
-        status=None,
-        cut_after=None,
-        always_cut=False,
-        gate: threading.Event | None = None,
-        gate_path: str = "",
-    ):
-        self.root, self.chunk, self.delay, self.gate = Path(root), chunk, delay, gate
-        self.gate_path = gate_path
-        self.status, self.cut_after, self.always_cut = status, cut_after, always_cut
-        self.requests: list[tuple[str, str | None]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                server._serve(self)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> FileServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def _serve(self, h: BaseHTTPRequestHandler) -> None:
-        from urllib.parse import unquote
-
-        rng = h.headers.get("Range")
-        first = not self.requests
-        self.requests.append((h.path, rng))
-        if self.status:
-            h.send_error(self.status)
-            return
-        path = self.root / unquote(h.path.lstrip("/"))
-        if not path.is_file():
-            h.send_error(404)
-            return
-        data = path.read_bytes()
-        start = 0
-        if rng:
-            start = int(re.match(r"bytes=(\d+)-", rng).group(1))
-            if start >= len(data):
-                h.send_response(416)
-                h.send_header("Content-Range", f"bytes */{len(data)}")
-                h.send_header("Content-Length", "0")
-                h.end_headers()
-                return
-            h.send_response(206)
-            h.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        else:
-            h.send_response(200)
-        h.send_header("Content-Length", str(len(data) - start))
-        h.end_headers()
-        limit = len(data)
-        gated = self.gate is not None and self.gate_path in h.path
-        if self.cut_after is not None and (first or self.always_cut):
-            limit = min(limit, start + self.cut_after)
-        try:
-            for at in range(start, limit, self.chunk):
-                h.wfile.write(data[at : min(at + self.chunk, limit)])
-                h.wfile.flush()
-                if gated and at - start < GATE_BYTES <= at + self.chunk - start:
-                    self.gate.wait(timeout=60)
-                if self.delay:
-                    time.sleep(self.delay)
-        except (BrokenPipeError, ConnectionResetError):
-            return
-        if limit < len(data):
-            h.close_connection = True
-            h.connection.shutdown(2)
 
 
 def corruption_params(corruptions, select=lambda case: True):

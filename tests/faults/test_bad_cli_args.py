@@ -71,7 +71,7 @@ USAGE_ERRORS = [
     ("predict-no-inputs", ["predict", "{x}"], "Missing argument"),
     ("predict-top-k-zero", ["predict", "{x}", "{x}", "--top-k", "0"], "--top-k"),
     ("compare-one-run", ["compare", "--runs", "{x}"], "two run folders"),
-    ("compare-three-runs", ["compare", "--runs", "a,b,c"], "two run folders"),
+    ("compare-runs-and-kinds", ["compare", "--runs", "a,b,c", "--kinds", "cnn"], "--kinds"),
     ("compare-data-and-source", ["compare", "--data", "{x}", "--source", "{x}"], "not both"),
     ("compare-runs-and-epochs", ["compare", "--runs", "a,b", "--epochs", "3"], "--epochs"),
     ("analyze-negative-per-class", ["analyze", "--out", "{x}", "--per-class", "-5"], "--per-class"),
@@ -102,7 +102,7 @@ CLASS_ERRORS = [
 def test_unknown_class_names_are_one_line(tmp_path, command, case, classes, fragment):
     out = tmp_path / "out"
     if command == "download":
-        args = ["download", "--format", "bitmap", "--classes", classes, "--dest", out]
+        args = ["download", "--format", "bitmap", "--classes", classes, "--out", out]
         args += ["--base-url", tmp_path]
     else:
         args = [command, "--out", out, "--classes", classes, "--source", tmp_path]
@@ -152,7 +152,7 @@ def test_npy_and_ndjson_for_one_class_is_one_line(tmp_path):
     strokes = source_folder(tmp_path / "a")
     bitmaps = source_folder(tmp_path / "b", fmt="npy")
     result = invoke("prepare", "--out", tmp_path / "ds", "--source", strokes, "--source", bitmaps)
-    assert_one_error(result, "both .npy and .ndjson")
+    assert_one_error(result, "class 'cat' has both .npy and stroke files")
 
 
 def test_mixed_bitmap_and_stroke_classes_is_one_line(tmp_path):
@@ -170,7 +170,11 @@ def test_mixed_bitmap_and_stroke_classes_is_one_line(tmp_path):
         ("val-plus-test-over-1", ["--val", "0.6", "--test", "0.6"], "val + test < 1"),
         ("out-is-a-file", ["--out", "{t}/a file"], "a file"),
         ("size-for-bitmaps", ["--source", "{t}/bitmaps", "--size", "64"], "28x28"),
-        ("synthetic-and-folder", ["--source", "synthetic", "--source", "{t}/empty"], ""),
+        (
+            "synthetic-and-folder",
+            ["--source", "synthetic", "--source", "{t}/empty"],
+            "'synthetic' cannot be combined with source folders",
+        ),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
@@ -240,7 +244,7 @@ def test_train_into_a_folder_holding_another_run_is_one_line(tmp_path, cnn_run, 
     ids=lambda v: v if isinstance(v, str) else None,
 )
 def test_compare_on_bad_source_is_one_line(tmp_path, case, fragment):
-    pytest.importorskip("seqdoodle.pipeline")
+    pytest.importorskip("seqdoodle.compare_runs")
     if case == "bitmaps-only":
         folder = source_folder(tmp_path, names=["cat", "dog"], fmt="npy")
     else:
@@ -257,7 +261,7 @@ def test_compare_on_bad_source_is_one_line(tmp_path, case, fragment):
 
 def test_download_unsupported_scheme_is_one_line(tmp_path):
     result = invoke(
-        "download", "--format", "raw", "--classes", "cat", "--dest", tmp_path / "d",
+        "download", "--format", "raw", "--classes", "cat", "--out", tmp_path / "d",
         "--base-url", "ftp://example.org/quickdraw",
     )  # fmt: skip
     assert_one_error(result, "unsupported URL scheme")
@@ -265,7 +269,7 @@ def test_download_unsupported_scheme_is_one_line(tmp_path):
 
 def test_download_missing_local_file_is_one_line(tmp_path):
     result = invoke(
-        "download", "--format", "simplified", "--classes", "cat", "--dest", tmp_path / "d",
+        "download", "--format", "simplified", "--classes", "cat", "--out", tmp_path / "d",
         "--base-url", tmp_path / "mirror",
     )  # fmt: skip
     assert_one_error(result, str(tmp_path / "mirror" / "simplified" / "cat.ndjson"))
@@ -277,7 +281,7 @@ def test_download_http_client_error_is_one_line(tmp_path, status):
     with FileServer(tmp_path, status=status) as server:
         result = invoke(
             "download", "--format", "bitmap", "--classes", "The Eiffel Tower",
-            "--dest", tmp_path / "d", "--base-url", server.url,
+            "--out", tmp_path / "d", "--base-url", server.url,
         )  # fmt: skip
     assert_one_error(result, f"HTTP {status}", "The%20Eiffel%20Tower.npy")
     assert len(server.requests) == 1  # a client error is not retried
@@ -365,14 +369,14 @@ def test_class_and_folder_names_with_spaces_end_to_end(tmp_path, cnn_run):
     data = tmp_path / "my data"
     classes = "The Eiffel Tower,cat"
     out = assert_ok(
-        invoke("download", "--format", "simplified", "--classes", classes, "--dest", data,
+        invoke("download", "--format", "simplified", "--classes", classes, "--out", data,
                "--base-url", mirror)
     )  # fmt: skip
     assert str(data / "simplified" / "The Eiffel Tower.ndjson") in out
     with FileServer(mirror) as server:
         assert_ok(
             invoke("download", "--format", "simplified", "--classes", classes,
-                   "--dest", tmp_path / "over http", "--base-url", server.url)
+                   "--out", tmp_path / "over http", "--base-url", server.url)
         )  # fmt: skip
     assert server.requests[0][0] == "/simplified/The%20Eiffel%20Tower.ndjson"
     got = (tmp_path / "over http" / "simplified" / "The Eiffel Tower.ndjson").read_bytes()
@@ -388,7 +392,7 @@ def test_class_and_folder_names_with_spaces_end_to_end(tmp_path, cnn_run):
     summary = json.loads((eda / "summary.json").read_text())
     assert set(summary["kinds"]["simplified"]["classes"]) == {"The Eiffel Tower", "cat"}
     text = assert_ok(
-        invoke("predict", cnn_run, data / "simplified" / "The Eiffel Tower.ndjson", "--json")
+        invoke("predict", cnn_run, data / "simplified" / "The Eiffel Tower.ndjson", "--json", "-")
     )
     assert [r["word"] for r in json.loads(text)] == ["The Eiffel Tower"] * 6
 
@@ -410,7 +414,7 @@ def test_real_entry_point_success_and_usage(tmp_path):
         ("prepare-missing-source", ["prepare", "--source", "{t}/absent", "--out", "{t}/ds"],
          "no such source folder"),
         ("download-misspelt-class", ["download", "--format", "bitmap", "--classes", "catt",
-                                     "--dest", "{t}/d"], "Did you mean: cat"),
+                                     "--out", "{t}/d"], "Did you mean: cat"),
         ("train-missing-dataset", ["train", "cnn", "--data", "{t}/absent", "--out", "{t}/r"],
          "no such dataset folder"),
     ],

@@ -101,7 +101,7 @@ def test_image_to_bitmap_raises_data_format_error(tmp_path, case, name, make, fr
 @pytest.mark.parametrize("case, name, make", ODD_IMAGES, ids=[c[0] for c in ODD_IMAGES])
 def test_odd_but_valid_images_are_predicted(tmp_path, cnn_run, case, name, make):
     path = write_bytes(tmp_path / name, make())
-    text = assert_ok(invoke("predict", cnn_run, path, "--json", "--top-k", 4))
+    text = assert_ok(invoke("predict", cnn_run, path, "--json", "-", "--top-k", 4))
     (row,) = json.loads(text)
     assert row["source"] == name
     assert np.isclose(sum(t["probability"] for t in row["top"]), 1.0, atol=1e-4)

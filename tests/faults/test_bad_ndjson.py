@@ -281,11 +281,11 @@ def test_analyze_file_without_valid_drawings_is_one_line(tmp_path):
 
 def test_predict_notes_skipped_lines_and_predicts_the_rest(tmp_path, cnn_run):
     path = mixed_file(tmp_path / "mixed.ndjson")
-    result = invoke("predict", cnn_run, path, "--json")
-    text = assert_ok(result)
-    notes = [line for line in output_lines(text) if line.startswith("Note:")]
+    result = invoke("predict", cnn_run, path, "--json", "-")
+    assert_ok(result)
+    notes = [line for line in output_lines(result.stderr) if line.startswith("Note:")]
     assert len(notes) == 1 and f"{len(ALL_BAD)} lines skipped" in notes[0]
-    rows = json.loads(text[text.index("[") :])
+    rows = json.loads(result.stdout)
     assert len(rows) == 6 and all(r["source"].startswith("mixed.ndjson:") for r in rows)
 
 
@@ -301,7 +301,7 @@ def test_rnn_predicts_a_ten_thousand_point_drawing(tmp_path, rnn_run):
         tmp_path / "long.ndjson",
         (drawing_line(long_drawing(10_000)) + "\n" + good_line() + "\n").encode(),
     )
-    text = assert_ok(invoke("predict", rnn_run, path, "--json", "--top-k", 4))
+    text = assert_ok(invoke("predict", rnn_run, path, "--json", "-", "--top-k", 4))
     rows = json.loads(text[text.index("[") :])
     assert len(rows) == 2
     assert all(np.isclose(sum(t["probability"] for t in r["top"]), 1.0, atol=1e-3) for r in rows)

@@ -153,7 +153,7 @@ def test_prepare_npy_without_rows_is_one_line(tmp_path):
 
 def test_predict_npy_without_rows_prints_nothing_and_succeeds(tmp_path, cnn_run):
     path = write_bytes(tmp_path / "none.npy", npy_bytes(np.zeros((0, 28, 28), np.uint8)))
-    text = assert_ok(invoke("predict", cnn_run, path, "--json"))
+    text = assert_ok(invoke("predict", cnn_run, path, "--json", "-"))
     assert json.loads(text) == []
 
 

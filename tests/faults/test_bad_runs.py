@@ -254,7 +254,7 @@ def test_evaluate_with_broken_run_is_one_line(broken, shape_dataset, error, frag
 def test_compare_with_broken_run_is_one_line(
     tmp_path, broken, rnn_run, shape_dataset, error, fragment, name
 ):
-    pytest.importorskip("seqdoodle.pipeline")
+    pytest.importorskip("seqdoodle.compare_runs")
     out = tmp_path / "report"
     result = invoke(
         "compare", "--runs", broken, "--runs", rnn_run, "--data", shape_dataset, "--out", out
@@ -289,7 +289,7 @@ def test_init_from_a_run_of_the_other_kind_is_one_line(tmp_path, rnn_run, shape_
 
 
 def test_compare_runs_with_different_classes_is_one_line(tmp_path, cnn_run, shape_dataset):
-    pytest.importorskip("seqdoodle.pipeline")
+    pytest.importorskip("seqdoodle.compare_runs")
     from tests.test_artifacts import make_rnn_run
 
     other = make_rnn_run(tmp_path / "other", classes=["circle", "line", "sun"])

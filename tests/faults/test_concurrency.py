@@ -45,7 +45,7 @@ def test_two_downloads_into_one_folder(tmp_path):
     data = np.random.default_rng(1).integers(0, 256, 1_500_000, dtype=np.uint8).tobytes()
     (mirror / "raw" / "cat.ndjson").write_bytes(data)
     dest = tmp_path / "data"
-    args = ("download", "--format", "raw", "--classes", "cat", "--dest", dest)
+    args = ("download", "--format", "raw", "--classes", "cat", "--out", dest)
     gate = threading.Event()  # holds the first download after its first 128 KiB
     with FileServer(mirror, chunk=1 << 15, gate=gate) as server:
         first = start_cli(*args, "--base-url", server.url)
@@ -65,7 +65,7 @@ def test_two_downloads_into_one_folder(tmp_path):
     "command",
     [
         ("prepare", "--out", "{f}", "--per-class", 5),
-        ("download", "--format", "raw", "--classes", "cat", "--dest", "{f}", "--base-url", "{f}"),
+        ("download", "--format", "raw", "--classes", "cat", "--out", "{f}", "--base-url", "{f}"),
         ("analyze", "--out", "{f}", "--per-class", 5),
         ("train", "cnn", "--data", "{d}", "--out", "{f}", "--epochs", 1),
         ("compare", "--runs", "{c},{r}", "--data", "{d}", "--out", "{f}"),

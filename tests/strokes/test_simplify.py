@@ -18,8 +18,9 @@ RAW = [
 ]
 
 
-def shared_pairs(folder, limit):
-    """(raw strokes, Google's simplified strokes) for the first `limit` shared key_ids."""
+def shared_pairs(folder, limit, per_class=10):
+    """(raw strokes, Google's simplified strokes) for the first `limit` shared key_ids, at most
+    `per_class` of each class (None: all)."""
     pairs = []
     for raw_path in sorted((folder / "raw").glob("*.ndjson")):
 
@@ -28,7 +29,9 @@ def shared_pairs(folder, limit):
                 return {r["key_id"]: r["drawing"] for r in map(json.loads, f)}
 
         raw, simplified = by_key(raw_path), by_key(folder / "simplified" / raw_path.name)
-        pairs += [(raw[k], simplified[k]) for k in sorted(raw.keys() & simplified.keys())[:10]]
+        pairs += [
+            (raw[k], simplified[k]) for k in sorted(raw.keys() & simplified.keys())[:per_class]
+        ]
         if len(pairs) >= limit:
             return pairs[:limit]
     return pairs
@@ -40,8 +43,19 @@ def test_matches_google_on_real_drawings(shared_quickdraw):
     ours = [simplify_strokes(raw) for raw, _ in pairs]
     google = [simplified for _, simplified in pairs]
     error = np.abs(render_bitmaps(ours).astype(int) - render_bitmaps(google))
-    assert error.reshape(len(pairs), -1).mean(axis=1).mean() <= 1.0
-    assert np.mean([a == b for a, b in zip(ours, google)]) >= 0.97
+    assert error.reshape(len(pairs), -1).mean(axis=1).mean() <= 0.01
+    # The claim is 2 misses in about 8,000 (99.97%); at that rate 300 drawings hold 0.1 misses.
+    assert sum(a == b for a, b in zip(ours, google)) >= 299
+
+
+@pytest.mark.slow
+def test_matches_google_on_every_shared_drawing(shared_quickdraw):
+    """The README's figure: Google's simplified strokes exactly for all but 2 real raw drawings
+    (`experiments/simplify_report.py`, `experiments/results/simplify_report.json`)."""
+    pairs = shared_pairs(shared_quickdraw, 10**6, per_class=None)
+    assert len(pairs) > 8000
+    misses = sum(simplify_strokes(raw) != simplified for raw, simplified in pairs)
+    assert misses <= 2, f"{misses} of {len(pairs)} differ from Google's"
 
 
 def test_output_is_google_format():
