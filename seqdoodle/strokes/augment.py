@@ -10,6 +10,7 @@ import numpy as np
 
 from seqdoodle.errors import DataFormatError
 from seqdoodle.strokes.points import points_to_strokes, strokes_to_points
+from seqdoodle.strokes.sequence import check_point_batch
 
 
 def augment_points(
@@ -129,14 +130,7 @@ def augment_points_batch(
     """
     if not isinstance(rng, np.random.Generator):
         raise DataFormatError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    points = np.asarray(points)
-    lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
-    if points.ndim != 2 or points.shape[1] != 3:
-        raise DataFormatError(f"points must have shape (m, 3), got {points.shape}")
-    if lengths.sum() != len(points) or (lengths < 1).any():
-        raise DataFormatError(
-            f"lengths must be >= 1 and sum to the {len(points)} points, got {lengths.sum()}"
-        )
+    points, lengths = check_point_batch(points, lengths)
     low, high = _check_options(scale, stretch, drop_prob)
     n = len(lengths)
     x, y = points[:, 0].astype(np.float64), points[:, 1].astype(np.float64)

@@ -368,14 +368,7 @@ def points_to_stroke3_batch(
     _check_option("normalize", normalize, NORMALIZE)
     _check_option("flag", flag, FLAGS)
     _check_option("truncate", truncate, TRUNCATE)
-    points = np.asarray(points)
-    lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
-    if points.ndim != 2 or points.shape[1] != 3:
-        raise DataFormatError(f"points must have shape (m, 3), got {points.shape}")
-    if lengths.sum() != len(points) or (lengths < 1).any():
-        raise DataFormatError(
-            f"lengths must be >= 1 and sum to the {len(points)} points, got {lengths.sum()}"
-        )
+    points, lengths = check_point_batch(points, lengths)
     if max_len is not None and int(max_len) < 1:
         raise DataFormatError(f"max_len must be >= 1, got {max_len}")
     n = len(lengths)
@@ -478,3 +471,20 @@ def _evenly_batch(n: np.ndarray, k: np.ndarray) -> np.ndarray:
     lasts = (np.cumsum(k) - 1)[spread]
     y[lasts] = n[spread] - 1.0
     return np.floor(y + 0.5).astype(np.int64)
+
+
+def check_point_batch(points, lengths) -> tuple[np.ndarray, np.ndarray]:
+    """Check a batch of drawings given as concatenated `(m, 3)` points and per-drawing lengths.
+
+    Returns:
+        `(points, lengths)` as arrays, lengths `(n,) int64`.
+    """
+    points = np.asarray(points)
+    lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
+    if points.ndim != 2 or points.shape[1] != 3:
+        raise DataFormatError(f"points must have shape (m, 3), got {points.shape}")
+    if lengths.sum() != len(points) or (lengths < 1).any():
+        raise DataFormatError(
+            f"lengths must be >= 1 and sum to the {len(points)} points, got {lengths.sum()}"
+        )
+    return points, lengths
