@@ -13,7 +13,7 @@ to one length, since it needs equal lengths) and `KNeighborsTimeSeriesClassifier
 dynamic time warping, which takes unequal lengths as they are).
 
 Nothing here looks at a test set before the final score: every choice of the recipe (epochs
-through early stopping, the ensemble, augmentation) is made on validation folds taken from the
+through early stopping, the ensemble, augmentation, the architecture) is made on folds of the
 training sets.
 
 Run (needs the `benchmarks` extra, `pip install -e .[benchmarks]`):
@@ -50,36 +50,47 @@ SEED = 0
 
 # ## The recipe
 #
-# One setting for all six datasets (chosen on folds of the training sets). `fit_sequences`
+# One setting for all six datasets, chosen on 3-fold cross-validation of the training sets only
+# (each fold's model trained by `fit_sequences` on the other two folds). `fit_sequences`
 # standardises each channel with statistics of the training set (a layer inside the model), pads
 # each batch to its longest series and tells the encoder the true lengths (so the many exact zeros
-# of univariate data stay real steps), augments the training batches (jitter, per-channel scaling,
-# window crops, time stretching), and stops each model on the validation loss of a stratified fold
-# of the training set, restoring its best weights. With `ensemble=K` the K models hold out
-# different folds, so together they learn from every training series, and their probabilities
-# are averaged. First differences of the standardised channels join the input channels.
+# of univariate data stay real steps), augments the training batches (jitter and per-channel
+# scaling), and stops each model on the validation loss of a stratified fold of the training set,
+# restoring its best weights. With `ensemble=K` the K models hold out different folds, so together
+# they learn from every training series, and their probabilities are averaged. First differences
+# of the standardised channels join the input channels.
 #
-# Two encoder architectures are candidates, both presets of `StrokeEncoder`: `"timeseries"`, six
-# narrow convolutions whose dilations double layer by layer (each output step sees 127 input
-# steps), and `"timeseries_local"`, three wide convolutions that see 15 steps (fine detail). On
-# each dataset the first model is trained with both on the same validation fold; the one with the
-# lower validation loss is kept for the whole ensemble. Every encoder ends in masked mean + max
-# pooling; the classifier also gets the standardised log length of each series (a gesture's
-# duration is information that global pooling would throw away).
+# What the training folds showed (cross-validated accuracy):
+# - Long training is what small sets need: the local encoder on ArrowHead 0.56 at 60 epochs, 0.78
+#   at 150, 0.83 at 250; on OSULeaf 0.65 at 60 epochs (with crops and stretching), 0.86 at 150.
+# - Window crops and time stretching hurt shape data (ArrowHead 0.72 with stretching, 0.78
+#   without; PickupGestureWiimoteZ 0.50 against 0.56); jitter and scaling help the tiniest set
+#   (ArrowHead 0.78 against 0.58 without augmentation).
+# - No architecture is best everywhere: `"timeseries_local"` (three wide convolutions that see 15
+#   steps) against the dilated `"timeseries"` (six narrow convolutions whose dilations double, 127
+#   steps seen): ArrowHead 0.83 against 0.75 (250 epochs), PickupGestureWiimoteZ 0.56 against
+#   0.76, OSULeaf 0.86 against 0.87 (150 epochs); both side by side did no better than the better
+#   one (0.78, 0.66, 0.86) at 1.5x the cost.
+# - 200 epochs rather than 250: four models per dataset (two candidates, two more ensemble
+#   members) then fit the 20-minute budget.
+#
+# So both are candidates: on each dataset the first model is trained with each on the same
+# validation fold, and the one with the higher validation accuracy (ties: lower loss) is kept for
+# the whole ensemble. Every encoder ends in masked mean + max pooling; the classifier also gets
+# the standardised log length of each series (a gesture's duration is information that global
+# pooling would throw away).
 
 RECIPE = dict(
-    candidates=[("timeseries", None), ("timeseries_local", None)],
+    candidates=[("timeseries_local", None), ("timeseries", None)],
     ensemble=3,
-    epochs=60,
+    epochs=200,
     batch_size=16,
     min_batches=10,
     lr=2e-3,
-    augment=Augmentation(jitter=0.03, scaling=0.1, crop=0.8, stretch=0.2, p=0.5),
+    augment=Augmentation(jitter=0.03, scaling=0.1, crop=1.0, stretch=0.0),
     label_smoothing=0.1,
     differences=True,
     length_feature=True,
-    # No time limit per model: a limit that stops a slow candidate before its learning rate has
-    # decayed gives it a meaningless validation loss, and the choice of architecture with it.
     time_limit=None,
 )
 
@@ -115,6 +126,7 @@ def run_encoder(train, test) -> tuple[float, dict]:
     chosen = RECIPE["candidates"][fit.chosen][0]
     return accuracy, {
         "architecture": chosen,
+        "candidate_val_accuracy": [round(v, 4) for v in fit.candidate_val_accuracy],
         "candidate_val_loss": [round(v, 4) for v in fit.candidate_val_loss],
         "best_epochs": fit.best_epochs,
         "val_accuracy": [round(v, 4) for v in fit.val_accuracy],

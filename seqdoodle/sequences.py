@@ -10,13 +10,13 @@ with what small datasets need:
   mistaken for padding; batches are padded to their longest sequence and bucketed by length; the
   standardised log length joins the pooled features (global pooling would lose it), and first
   differences of the standardised channels join the input channels;
-- time-series augmentation of the training batches: jitter, per-channel scaling, window cropping
-  and time stretching;
+- time-series augmentation of the training batches: jitter and per-channel scaling by default,
+  window cropping and time stretching on request;
 - a stratified validation split taken from the training data, early stopping on it and the best
   weights restored; with `ensemble=k`, k models each hold out a different part of the training
   data and their probabilities are averaged (one `.keras` file); with `candidates`, the first
-  model tries each architecture on the same fold and the lowest validation loss picks the one
-  every model uses;
+  model tries each architecture on the same fold and the highest validation accuracy (then the
+  lowest loss) picks the one every model uses;
 - cosine learning-rate decay, and a `.keras` file that reloads with `safe_mode=True`.
 
 Example:
@@ -191,6 +191,7 @@ class SequenceFit:
     history: list = field(default_factory=list)  # per member: Keras history dicts
     chosen: int = 0  # index of the candidate architecture kept (0 without candidates)
     candidate_val_loss: list = field(default_factory=list)  # per candidate, first member's fold
+    candidate_val_accuracy: list = field(default_factory=list)  # the same, accuracy
     seconds: float = 0.0
 
     def predict_proba(self, sequences, batch_size: int = 64) -> np.ndarray:
@@ -280,8 +281,8 @@ def fit_sequences(
             Defaults to True.
         candidates: list of (arch, arch_settings) or None. Architectures to choose from: the
             first model is trained once with each (same fold, same seed) and the one with the
-            lowest validation loss is kept for every model of the ensemble. None for
-            `(arch, arch_settings)` alone.
+            highest validation accuracy (ties: the lowest validation loss) is kept for every model
+            of the ensemble. None for `(arch, arch_settings)` alone.
         time_limit: float or None. Seconds of training per model; None for no limit.
         seed: int. Seed of the split, the weights and the augmentation. Defaults to 0.
         path: str, PathLike or None. Where to save the model (`.keras`, atomically).
@@ -361,13 +362,16 @@ def fit_sequences(
 
     members = []
     for member in range(int(ensemble)):
-        # The first member tries every candidate on the same fold and seed; the lowest
-        # validation loss decides the architecture of every member.
+        # The first member tries every candidate on the same fold and seed; the highest
+        # validation accuracy (then the lowest loss) decides the architecture of every member.
+        # Loss alone misleads: an over-confident model can have the higher loss and the better
+        # accuracy.
         tried = [train_member(member, *option) for option in (options if member == 0 else [])]
         if tried:
-            losses = [history["val_loss"][best] for _, history, best in tried]
-            result.chosen = int(np.argmin(losses))
-            result.candidate_val_loss = [float(v) for v in losses]
+            losses = [float(history["val_loss"][best]) for _, history, best in tried]
+            accs = [float(history["val_accuracy"][best]) for _, history, best in tried]
+            result.chosen = min(range(len(tried)), key=lambda i: (-accs[i], losses[i]))
+            result.candidate_val_loss, result.candidate_val_accuracy = losses, accs
             model, history, best = tried[result.chosen]
         else:
             model, history, best = train_member(member, *options[result.chosen])

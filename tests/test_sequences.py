@@ -217,14 +217,15 @@ def test_fit_sequences_ensemble_averages_members(tmp_path):
                                atol=1e-6)  # fmt: skip
 
 
-def test_fit_sequences_keeps_the_candidate_with_the_lowest_validation_loss():
+def test_fit_sequences_keeps_the_candidate_with_the_best_validation_accuracy():
     seqs, labels = _toy(6)
     wide = {**TINY, "conv_filters": [16, 16]}
     fit = fit_sequences(
         seqs, labels, epochs=4, ensemble=2, candidates=[("timeseries", TINY), ("timeseries", wide)]
     )
-    assert len(fit.candidate_val_loss) == 2
-    assert fit.chosen == int(np.argmin(fit.candidate_val_loss))
+    assert len(fit.candidate_val_loss) == 2 and len(fit.candidate_val_accuracy) == 2
+    ranking = [(-a, loss) for a, loss in zip(fit.candidate_val_accuracy, fit.candidate_val_loss)]
+    assert fit.chosen == ranking.index(min(ranking))
     kept = [TINY, wide][fit.chosen]["conv_filters"]
     for member in ("member_0", "member_1"):
         encoder = fit.model.get_layer(member).get_layer("encoder")
