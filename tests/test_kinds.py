@@ -39,7 +39,7 @@ def test_every_kind_has_the_whole_interface(name):
 
 def test_defaults_are_the_documented_ones():
     assert get_kind("cnn").defaults.as_dict() == {
-        "epochs": 10, "batch_size": 256, "lr": 2e-3, "patience": 3, "dropout": 0.3,
+        "epochs": 20, "batch_size": 256, "lr": 2e-3, "patience": 3, "dropout": 0.3,
     }  # fmt: skip
     assert get_kind("rnn").defaults.epochs == 30 and get_kind("rnn").defaults.patience == 5
     assert get_kind("rnn").needs_strokes and not get_kind("cnn").needs_strokes

@@ -149,7 +149,7 @@ class TimeCNNKind(ModelKind):
     arch_help = {"default": "batch norm, augmentation", "baseline": "hobby CNN"}
     input_type = INPUT_TYPE
     needs_strokes = True
-    defaults = TrainDefaults(epochs=10, batch_size=256, lr=2e-3, patience=3, dropout=0.3)
+    defaults = TrainDefaults(epochs=20, batch_size=256, lr=2e-3, patience=3, dropout=0.3)
 
     def head_dropout(self, arch: str) -> float:
         return DEFAULT_DROPOUT.get(arch, self.defaults.dropout)

@@ -60,7 +60,7 @@ def train(
     """Train a model on a prepared dataset and write a run folder; rerun to resume.
 
     Every None below takes the kind's default (`seqdoodle.kinds.get_kind(kind).defaults`; for
-    the bitmap CNN 10 epochs, batch 256, patience 3; for the stroke model 30 epochs, batch 128,
+    the bitmap CNNs 20 epochs, batch 256, patience 3; for the stroke model 30 epochs, batch 128,
     patience 5; lr 2e-3 for both).
 
     Args:
