@@ -57,7 +57,7 @@ from seqdoodle.plots import save_figure  # noqa: E402
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
-from real_data import SHARED, STROKE_FOLDERS  # noqa: E402
+from real_data import SHARED, STROKE_FOLDERS, stroke_classes  # noqa: E402
 
 KINDS = ("cnn", "rnn", "timecnn")
 MIN_DRAWINGS = 500
@@ -104,19 +104,10 @@ both.
 """
 
 
-def stroke_classes(root: Path) -> list[str]:
-    counts: dict[str, int] = {}
-    for folder in STROKE_FOLDERS:
-        for path in sorted((root / folder).glob("*.ndjson")):
-            with open(path, "rb") as f:
-                counts[path.stem] = counts.get(path.stem, 0) + sum(1 for _ in f)
-    return sorted(c for c, n in counts.items() if n >= MIN_DRAWINGS)
-
-
 if args.data is not None:
     ds = seqdoodle.PreparedDataset(args.data)
 else:
-    classes = stroke_classes(args.data_root)
+    classes = stroke_classes(args.data_root, MIN_DRAWINGS)
     ds = seqdoodle.prepare(
         [args.data_root / f for f in STROKE_FOLDERS],
         args.work / "data",

@@ -35,20 +35,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from real_data import SHARED, STROKE_FOLDERS  # noqa: E402
+from real_data import SHARED, STROKE_FOLDERS, stroke_classes  # noqa: E402
 
 MIN_DRAWINGS = 500
 DEFAULT_OUT = HERE / "results" / "gpu_benchmark.json"
-
-
-def stroke_classes(root: Path, minimum: int = MIN_DRAWINGS) -> list[str]:
-    """Classes with at least `minimum` drawings in `simplified/` + `simplified_nokeyid/`."""
-    counts: dict[str, int] = {}
-    for folder in STROKE_FOLDERS:
-        for path in sorted((root / folder).glob("*.ndjson")):
-            with open(path, "rb") as f:
-                counts[path.stem] = counts.get(path.stem, 0) + sum(1 for _ in f)
-    return sorted(c for c, n in counts.items() if n >= minimum)
 
 
 class DeviceMonitor:
@@ -122,7 +112,7 @@ def run(args) -> dict:
 
     work = Path(args.work or tempfile.mkdtemp(prefix="seqdoodle-gpu-bench-"))
     data = work / "data"
-    classes = stroke_classes(args.shared)
+    classes = stroke_classes(args.shared, MIN_DRAWINGS)
     if data.exists():
         ds = seqdoodle.PreparedDataset(data)
     else:
