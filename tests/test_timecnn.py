@@ -145,3 +145,27 @@ def test_train_save_load_and_predict_a_timecnn_run(data, tmp_path):
     from_dataset = predict_dataset(run, data, rows)
     from_drawings = run.predict_proba(list(data.drawings(rows)))
     np.testing.assert_allclose(from_dataset, from_drawings, atol=1e-5)
+
+
+
+@pytest.fixture(scope="module")
+def default_run(data, tmp_path_factory):
+    from seqdoodle.artifacts import load_run
+    from seqdoodle.training import train
+
+    out = tmp_path_factory.mktemp("timecnn_run") / "run"
+    train("timecnn", data.path, out, epochs=1, progress=False)
+    return load_run(out)
+
+
+@pytest.mark.parametrize("fmt, name", [("onnx", "m.onnx"), ("tflite", "m.tflite")])
+def test_a_mirror_averaged_run_exports_and_agrees_with_keras(default_run, tmp_path, fmt, name):
+    from seqdoodle.export import export_run
+    from seqdoodle.models.encoders import BitmapEncoder
+    from tests.models.helpers import all_layers
+
+    layers = all_layers(default_run.model)
+    encoder = [layer for layer in layers if isinstance(layer, BitmapEncoder)]
+    assert encoder[0].settings["mirror_average"] is True  # the default preset
+    result = export_run(default_run, fmt, tmp_path / name, n_check=6)
+    assert result.max_abs_diff < 1e-4 and result.top1_agreement == 1.0

@@ -28,12 +28,13 @@ class BitmapEncoder(keras.layers.Layer):
     Rescaling by 1/255, augmentation (random shift and zoom, training only, background fill),
     stages of 3x3 convolutions each followed by 2x2 max pooling, then global pooling or flattening.
     With `pooling="avg"`/`"max"` the last stage goes straight to global pooling (no max pool).
+    With `mirror_average`, inference encodes each image and its left-right mirror and averages.
     Every argument left as None takes the value of the `arch` preset (`seqdoodle.models.presets`).
 
     Args:
-        arch: str. Preset, `"default"` (batch norm, global average pooling, augmentation) or
-            `"baseline"` (a hobby CNN: conv 32, pool, conv 64, pool, flatten, dense 128).
-            Defaults to `"default"`.
+        arch: str. Preset, `"default"` (batch norm, global average pooling, augmentation,
+            mirror averaging) or `"baseline"` (a hobby CNN: conv 32, pool, conv 64, pool,
+            flatten, dense 128). Defaults to `"default"`.
         filters: list of int. Filters of the convolutions of each stage. Defaults to the preset.
         convs_per_stage: int or list of int. 3x3 convolutions per stage (one count for all
             stages, or one per stage). Defaults to the preset.
@@ -45,6 +46,10 @@ class BitmapEncoder(keras.layers.Layer):
         pooling: str. `"avg"`, `"max"` (global) or `"flatten"`. Defaults to the preset.
         dim: int or None. When above 0, a `Dense(dim, "relu")` layer ends the encoder; 0 for
             none. Defaults to the preset.
+        mirror_average: bool or None. At inference, encode each image and its left-right mirror
+            and return the mean of the two feature vectors (twice the work; training sees each
+            image once). Models saved before this setting existed load with False. Defaults to
+            the preset.
         seed: int or None. Seed of the augmentation. Defaults to None.
         **kwargs: passed to `keras.layers.Layer` (e.g. `name`).
 
@@ -74,6 +79,7 @@ class BitmapEncoder(keras.layers.Layer):
         zoom=None,
         pooling=None,
         dim=None,
+        mirror_average=None,
         seed=None,
         **kwargs,
     ):
@@ -89,6 +95,7 @@ class BitmapEncoder(keras.layers.Layer):
         self.zoom = zoom
         self.pooling = pooling
         self.dim = dim
+        self.mirror_average = mirror_average
         self.seed = seed
         s = resolve_preset(BITMAP_ARCHS, arch, self._arguments(), "BitmapEncoder")
         self.settings = s
@@ -164,6 +171,7 @@ class BitmapEncoder(keras.layers.Layer):
             "zoom": self.zoom,
             "pooling": self.pooling,
             "dim": self.dim,
+            "mirror_average": self.mirror_average,
         }
 
     def _layers_in_order(self):
@@ -198,8 +206,14 @@ class BitmapEncoder(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         x = ops.cast(inputs, self.compute_dtype)
+        mirror = bool(self.settings["mirror_average"]) and not training
+        if mirror:  # the images and their mirrors in one batch, features averaged per pair
+            n = ops.shape(x)[0]
+            x = ops.concatenate([x, ops.flip(x, axis=2)], axis=0)
         for layer in self._layers_in_order():
             x = layer(x, training=training)
+        if mirror:
+            x = (x[:n] + x[n:]) * 0.5
         return x
 
     def compute_output_shape(self, input_shape):
@@ -215,4 +229,5 @@ class BitmapEncoder(keras.layers.Layer):
 
     @classmethod
     def from_config(cls, config):
+        config = {"mirror_average": False, **config}  # saved before the setting existed: off
         return cls(**saved_settings(config, LEGACY_BITMAP_ARCHS, BITMAP_SETTINGS, "BitmapEncoder"))

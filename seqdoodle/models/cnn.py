@@ -23,7 +23,8 @@ def build_bitmap_backbone(arch: str = "default", input_shape=(28, 28, 1), seed: 
 
     Args:
         arch: str. `"default"` (batch norm, 5 convolutions in 3 stages, global average pooling,
-            augmentation) or `"baseline"` (hobby CNN, no batch norm, no augmentation).
+            augmentation, mirror averaging at inference) or `"baseline"` (hobby CNN, no batch
+            norm, no augmentation).
             Defaults to `"default"`.
         input_shape: tuple. `(height, width, 1)`. Defaults to `(28, 28, 1)`.
         seed: int or None. Seed of the augmentation layers. Defaults to None.
@@ -95,7 +96,7 @@ class BitmapKind(ModelKind):
     )
     archs = BITMAP_ARCH_NAMES
     arch_help = {
-        "default": "batch norm, augmentation",
+        "default": "batch norm, augmentation, mirror averaging",
         "baseline": "hobby CNN",
     }
     input_type = "bitmap"

@@ -107,6 +107,7 @@ BITMAP_ARCHS = {
         "zoom": 0.0,
         "pooling": "flatten",  # flatten the last feature map
         "dim": 128,  # Dense(128, relu) at the end
+        "mirror_average": False,  # one pass per image
     },
     # Sized for CPU training. 48/96/192 filters (1.9x the compute of 32/64/128) scored 3.7 points
     # more top-1 on the validation split of 26 real stroke classes and 4.0 on 35 bitmap classes
@@ -120,6 +121,10 @@ BITMAP_ARCHS = {
         "zoom": 0.1,  # random zoom up to 10% (training only)
         "pooling": "avg",  # global average pooling
         "dim": 0,  # no projection
+        # Predict from the mean of the features of the image and its left-right mirror: +0.8
+        # (cnn) and +0.9 (timecnn) points of validation top-1 on 26 real stroke classes, for
+        # twice the inference work; training is unchanged.
+        "mirror_average": True,
     },
 }
 

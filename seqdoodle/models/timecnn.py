@@ -3,8 +3,9 @@
 The input is `seqdoodle.strokes.timeraster.render_channels(simplified_strokes, size, channels)`
 as float32 0..255, `(size, size, n_channels)`: by default Google's bitmap (`"ink"`), the stroke
 order (`"order"`) and the position of each point along the drawing (`"index"`). The backbone is the
-same `BitmapEncoder` as the `cnn` kind's (it rescales by 1/255 and augments by shift and zoom
-itself), so the two kinds differ by their input only.
+same `BitmapEncoder` as the `cnn` kind's (it rescales by 1/255, augments by shift and zoom
+itself and, in the default preset, predicts from the mean over the image and its mirror), so the
+two kinds differ by their input only.
 
 Prepared datasets store the points of each drawing (x, y, end of stroke) but no times, so the
 channels a run trains on come from the stroke order; `"speed"` is black there and is not a default.
@@ -146,7 +147,7 @@ class TimeCNNKind(ModelKind):
         "continue) and scores the test split at the end (metrics.json)."
     )
     archs = TIME_ARCH_NAMES
-    arch_help = {"default": "batch norm, augmentation", "baseline": "hobby CNN"}
+    arch_help = {"default": "batch norm, augmentation, mirror averaging", "baseline": "hobby CNN"}
     input_type = INPUT_TYPE
     needs_strokes = True
     defaults = TrainDefaults(epochs=20, batch_size=256, lr=2e-3, patience=3, dropout=0.3)

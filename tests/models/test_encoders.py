@@ -262,7 +262,7 @@ OLD_RUNS = Path(__file__).resolve().parents[1] / "fixtures" / "runs_fc5b9ec"
         (
             BitmapEncoder,
             {"arch": "baseline", "filters": None, "dim": None, "seed": 0},
-            presets.LEGACY_BITMAP_ARCHS["baseline"],
+            {**presets.LEGACY_BITMAP_ARCHS["baseline"], "mirror_average": False},
         ),
     ],
 )
