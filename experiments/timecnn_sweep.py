@@ -17,7 +17,7 @@ never read), once as trained and once averaged with the prediction of the mirror
 
 Run:
 
-    python experiments/timecnn_sweep.py --data DATASET     # 26-class dataset, ~35 min on 2 cores
+    python experiments/timecnn_sweep.py --data DATASET     # 26-class dataset, ~30 min on 2 cores
 
 Writes `experiments/results/timecnn_sweep.json` (after every variant; rerun to resume) and
 `timecnn_sweep.png`.
