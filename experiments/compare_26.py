@@ -87,6 +87,7 @@ parser.add_argument(
 parser.add_argument("--work", type=Path, default=RESULTS / "compare_26")
 parser.add_argument("--name", default="compare_26")
 parser.add_argument("--results", type=Path, default=RESULTS, help="folder of the result files")
+parser.add_argument("--pool", default="log", help="ensemble pool: log or linear")
 args = parser.parse_args()
 RESULTS = args.results
 kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
@@ -173,12 +174,16 @@ for kind in kinds:
 
 `compare_models` gives each model's report, the paired tests of every pair (Holm-adjusted), the
 ensemble of all models with weights fitted on the validation split by log-loss, and the best
-subset chosen on validation.
+subset chosen on validation. The ensembles pool the probabilities by their weighted geometric
+mean (`--pool log`, the default; `experiments/ensemble_pools.py` measures both pools), and the
+report scores the ensemble of all models under the other pool too.
 """
 
 test_probs = {k: predict_dataset(run, ds, test_rows) for k, run in runs.items()}
 val_probs = {k: predict_dataset(run, ds, val_rows) for k, run in runs.items()}
-comparison = compare_models(y_test, test_probs, ds.classes, val=(y_val, val_probs), seed=args.seed)
+comparison = compare_models(
+    y_test, test_probs, ds.classes, val=(y_val, val_probs), seed=args.seed, pool=args.pool
+)
 models = {
     name: {m: round(float(getattr(r, m)), 6) for m in ("top1", "top3", "map3", "macro_f1")}
     for name, r in comparison.reports.items()
@@ -201,6 +206,7 @@ partial = evaluate_partial(
     runs,
     dataset_drawings(ds, test_rows, limit=args.partial, seed=args.seed),
     weights=comparison.weights,
+    pool=comparison.pool,
     progress=lambda text: print(f"  early recognition: {text}"),
 )
 RESULTS.mkdir(parents=True, exist_ok=True)

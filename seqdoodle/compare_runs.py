@@ -14,8 +14,9 @@ Two modes:
 
 The dataset is opened (and its files checked against their hashes) once; the test predictions
 each run saved at the end of training are reused when they are of the same rows of the same
-dataset. Ensemble weights are fitted on the validation split by log-loss when there is one; on a
-class folder there is none and the weights are equal.
+dataset. The ensemble pools the models' probabilities (`pool`: weighted geometric mean by default,
+`seqdoodle.ensembles`) with weights fitted on the validation split by log-loss when there is one;
+on a class folder there is none and the weights are equal.
 
 With no arguments it is a few-minute demonstration on 2 CPU cores (synthetic doodles, `QUICK`
 sizes); an explicit `per_class`, `epochs` or real source takes the full defaults. OUT holds
@@ -38,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from seqdoodle.datasets.plan import SYNTHETIC
+from seqdoodle.ensembles import DEFAULT_POOL, check_pool
 from seqdoodle.errors import DataFormatError
 from seqdoodle.paired_predictions import (
     ScoredRuns,
@@ -61,7 +63,6 @@ QUICK = {
 }
 LATENCY_DRAWINGS = 256  # test drawings timed per model
 LATENCY_REPEATS = 30
-WRONG_SHOWN = 16  # drawings per wrong-prediction grid
 
 
 @dataclass
@@ -78,6 +79,7 @@ class ComparedRuns:
         weights: dict of name to ensemble weight (the ensemble of all runs).
         seed: int. The job's seed.
         out: Path. The report folder.
+        pool: str. How the ensemble pools probabilities (`"log"` or `"linear"`).
     """
 
     names: list[str]
@@ -89,6 +91,7 @@ class ComparedRuns:
     weights: dict
     seed: int
     out: Path
+    pool: str = DEFAULT_POOL
 
 
 def compare(
@@ -111,6 +114,7 @@ def compare(
     sections: Sequence[Callable] = (),
     strategy: str = "auto",
     precision: str = "float32",
+    pool: str = DEFAULT_POOL,
 ) -> dict:
     """Train (or take) models of several kinds and compare them on the same test drawings.
 
@@ -157,6 +161,8 @@ def compare(
             `"mirrored"` (multi-worker runs: `train` each model, then `compare(runs=...)`).
             Defaults to `"auto"`.
         precision: str. `train`'s precision. Defaults to `"float32"`.
+        pool: str. How the ensembles pool the models' probabilities: `"log"` (weighted
+            geometric mean, renormalised) or `"linear"` (weighted mean). Defaults to `"log"`.
 
     Returns:
         dict: the contents of `out/report.json`: `models` (one entry per run, keyed by kind when
@@ -190,6 +196,7 @@ def compare(
             "compare trains on one machine; train each model with --strategy multiworker, "
             "then compare --runs"
         )
+    check_pool(pool)
     if int(partial) < 0:
         raise DataFormatError(f"partial must be 0 (none) or a number of drawings, got {partial}")
     sections = [*sections, *([partial_curves(int(partial))] if partial else [])]
@@ -203,7 +210,7 @@ def compare(
                 _kinds_to_train(kinds), archs, time_limit, patience, say,
                 {"strategy": strategy, "precision": precision},
             )  # fmt: skip
-        return _report(job, out, seed, say, started, sections)
+        return _report(job, out, seed, say, started, sections, pool)
 
 
 # ----------------------------------------------------------------------------- the two modes
@@ -219,7 +226,9 @@ def partial_curves(limit: int) -> Callable:
         n = min(limit, len(ctx.y_test))
         shown = np.sort(rng.choice(len(ctx.y_test), n, replace=False))
         labels = [ctx.classes[i] for i in ctx.y_test[shown]]
-        result = evaluate_partial(ctx.runs, ctx.drawings_of(shown), labels, weights=ctx.weights)
+        result = evaluate_partial(
+            ctx.runs, ctx.drawings_of(shown), labels, weights=ctx.weights, pool=ctx.pool
+        )
         return partial_section(result)
 
     return make
@@ -358,8 +367,9 @@ def _source_text(source) -> str:
 # ----------------------------------------------------------------------------- the report
 
 
-def _report(job: ScoredRuns, out: Path, seed: int, say, started: float, sections) -> dict:
+def _report(job: ScoredRuns, out: Path, seed: int, say, started: float, sections, pool) -> dict:
     from seqdoodle import __version__
+    from seqdoodle.compare_figures import comparison_figures
     from seqdoodle.evaluation import measure_latency, save_predictions
     from seqdoodle.model_comparison import compare_models
     from seqdoodle.reports import report_document, write_report
@@ -368,7 +378,9 @@ def _report(job: ScoredRuns, out: Path, seed: int, say, started: float, sections
     names = list(job.runs)
     val = None if job.y_val is None else (job.y_val, job.probs_val)
     kinds = {name: run.kind for name, run in job.runs.items()}
-    found = compare_models(job.y_test, job.probs_test, job.classes, val=val, seed=seed, kinds=kinds)
+    found = compare_models(
+        job.y_test, job.probs_test, job.classes, val=val, seed=seed, kinds=kinds, pool=pool
+    )
     reports, weights = found.reports, found.weights
     predictions = {}
     for name, p in {**job.probs_test, "ensemble": found.ensemble(job.probs_test)}.items():
@@ -394,7 +406,7 @@ def _report(job: ScoredRuns, out: Path, seed: int, say, started: float, sections
         reports[name].saved_size_bytes = run.saved_size_bytes
 
     def ensemble_predict(x):
-        return sum(weights[n] * job.runs[n].predict_proba(x) for n in names)
+        return found.ensemble({n: job.runs[n].predict_proba(x) for n in names})
 
     ens = reports["ensemble"]
     ens.latency_ms = measure_latency(ensemble_predict, inputs, repeats=LATENCY_REPEATS)
@@ -404,10 +416,10 @@ def _report(job: ScoredRuns, out: Path, seed: int, say, started: float, sections
 
     context = ComparedRuns(
         names, job.runs, job.classes, job.y_test, job.probs_test, job.drawings_of, weights,
-        seed, out,
+        seed, out, pool,
     )  # fmt: skip
     parts = [make(context) for make in sections]
-    figures = _figures(job, reports, seed)
+    figures = comparison_figures(job, reports, seed)
     runs_info = {
         name: {
             "path": str(run.path),
@@ -421,7 +433,7 @@ def _report(job: ScoredRuns, out: Path, seed: int, say, started: float, sections
         }
         for name, run in job.runs.items()
     }
-    ensemble = {"weights": weights, "members": names, "source": found.weight_source}
+    ensemble = {"weights": weights, "members": names, "source": found.weight_source, "pool": pool}
     if len(names) == 2:
         ensemble.update(weight=weights[names[0]], of=names[0])
     job.timing["evaluate"] = time.monotonic() - t0
@@ -456,42 +468,3 @@ def _stored_training(run) -> dict | None:
         return json.loads(state.read_text("utf-8")).get("summary")
     except (OSError, ValueError, AttributeError):
         return None
-
-
-def _figures(job: ScoredRuns, reports, seed: int) -> dict:
-    """Training curves of the runs and a grid of wrong test drawings per model."""
-    from seqdoodle.plots.evaluation import plot_wrong_predictions
-    from seqdoodle.reports import pct
-
-    figures = {}
-    curves = _training_curves(job.runs)
-    if curves is not None:
-        figures["training_curves.png"] = curves
-    for name in job.runs:
-        pred = np.argmax(job.probs_test[name], axis=1)
-        wrong = np.flatnonzero(pred != job.y_test)
-        rng = np.random.default_rng([seed, 11])
-        shown = np.sort(rng.choice(wrong, min(WRONG_SHOWN, len(wrong)), replace=False))
-        figures[f"wrong_{name}.png"] = plot_wrong_predictions(
-            job.drawings_of(shown),
-            job.y_test[shown],
-            pred[shown],
-            job.classes,
-            title=f"{name}: {len(shown)} of its {len(wrong)} wrong test drawings "
-            f"(top-1 {pct(reports[name].top1)})",
-            max_items=WRONG_SHOWN,
-        )
-    return figures
-
-
-def _training_curves(runs: dict):
-    """One figure, a row per run: loss and accuracy per epoch (None when no run has a history)."""
-    from seqdoodle.plots.training import plot_histories
-
-    histories = {}
-    for name, run in runs.items():
-        try:
-            histories[name] = json.loads((run.path / "history.json").read_text("utf-8"))
-        except (OSError, ValueError):
-            continue
-    return plot_histories(histories) if histories else None

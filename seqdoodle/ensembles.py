@@ -1,9 +1,17 @@
-"""Ensembles: weighted means of models' probabilities, with weights fitted on validation drawings.
+"""Ensembles: models' probabilities pooled with weights fitted on validation drawings.
 
-Two models: model a's weight is chosen from a grid (0, 0.05, ..., 1) by validation log-loss, ties
-to the weight nearest 0.5. Three or more: the weights on the simplex that minimise validation
-log-loss, found by the EM iteration for mixture weights (the loss is convex in the weights, and
-each step lowers it). The test split never chooses a weight.
+Two pools (`pool`):
+- `"log"` (the default): the weighted geometric mean of the probabilities, renormalised,
+  `p(c) ~ prod_j p_j(c) ** w_j`. A class wins only if no model rules it out, which on 26 real
+  stroke classes scored 0.9 points of validation top-1 more than the linear pool (5-fold on the
+  validation split, `experiments/results/ensemble_pools.json`).
+- `"linear"`: the weighted mean `sum_j w_j p_j(c)`.
+
+Weights sum to 1. Two models: model a's weight is chosen from a grid (0, 0.05, ..., 1) by
+validation log-loss, ties to the weight nearest 0.5. Three or more: the weights on the simplex
+that minimise validation log-loss (convex in the weights for both pools), by the EM iteration for
+mixture weights (linear) or exponentiated gradient descent with backtracking (log); every step
+lowers the loss. The test split never chooses a weight.
 """
 
 from __future__ import annotations
@@ -19,6 +27,9 @@ from seqdoodle.metrics import check_predictions
 DEFAULT_GRID = np.linspace(0.0, 1.0, 21)
 EM_STEPS = 500
 EM_TOLERANCE = 1e-10
+POOLS = ("log", "linear")
+DEFAULT_POOL = "log"
+FLOOR = 1e-12  # probabilities are clipped here before logs
 MAX_SUBSET_MODELS = 10  # 2^10 subsets at most
 
 
@@ -48,7 +59,16 @@ def ensemble_probs(probs_a, probs_b, weight: float = 0.5) -> np.ndarray:
     return weight * pa + (1.0 - weight) * pb
 
 
-def fit_ensemble_weight(y_val, pa_val, pb_val, grid=DEFAULT_GRID) -> float:
+def check_pool(pool: str) -> str:
+    """`pool` if it is one of `POOLS`, else a `DataFormatError` naming them."""
+    if pool not in POOLS:
+        raise DataFormatError(f"ensemble pool {pool!r}: expected one of {', '.join(POOLS)}")
+    return pool
+
+
+def fit_ensemble_weight(
+    y_val, pa_val, pb_val, grid=DEFAULT_GRID, pool: str = DEFAULT_POOL
+) -> float:
     """Choose model a's ensemble weight on the validation split by log-loss.
 
     Log-loss (mean negative log-probability of the true class) is used rather than accuracy:
@@ -61,6 +81,7 @@ def fit_ensemble_weight(y_val, pa_val, pb_val, grid=DEFAULT_GRID) -> float:
         pa_val: array-like `(n, k)` floats. Model a's validation probabilities.
         pb_val: array-like `(n, k)` floats. Model b's validation probabilities.
         grid: array-like of floats in [0, 1]. Candidate weights. Defaults to 0, 0.05, ..., 1.
+        pool: str. `"log"` or `"linear"` (see the module). Defaults to `"log"`.
 
     Returns:
         float: the chosen weight of model a.
@@ -71,6 +92,7 @@ def fit_ensemble_weight(y_val, pa_val, pb_val, grid=DEFAULT_GRID) -> float:
     >>> fit_ensemble_weight(y, good, bad)
     1.0
     """
+    check_pool(pool)
     y, pa = check_predictions(y_val, pa_val, where="validation probs of model a")
     _, pb = check_predictions(y_val, pb_val, where="validation probs of model b")
     if pa.shape != pb.shape:
@@ -81,9 +103,13 @@ def fit_ensemble_weight(y_val, pa_val, pb_val, grid=DEFAULT_GRID) -> float:
     if w.size == 0 or w.min() < 0 or w.max() > 1:
         raise DataFormatError("fit_ensemble_weight: grid must hold weights in [0, 1]")
     rows = np.arange(y.size)
-    true_a, true_b = pa[rows, y], pb[rows, y]
-    mixed = w[:, None] * true_a[None, :] + (1.0 - w[:, None]) * true_b[None, :]
-    loss = -np.log(np.clip(mixed, 1e-12, None)).mean(axis=1)
+    if pool == "linear":
+        true_a, true_b = pa[rows, y], pb[rows, y]
+        mixed = w[:, None] * true_a[None, :] + (1.0 - w[:, None]) * true_b[None, :]
+        loss = -np.log(np.clip(mixed, FLOOR, None)).mean(axis=1)
+    else:
+        logs = _logs([pa, pb])
+        loss = np.array([_log_pool_loss(logs, y, np.array([x, 1.0 - x]))[0] for x in w])
     best = np.flatnonzero(loss <= loss.min() * (1 + 1e-12) + 1e-15)
     return float(w[best[np.argmin(np.abs(w[best] - 0.5))]])
 
@@ -95,6 +121,42 @@ def mix_probs(probs: Sequence, weights: Sequence[float]) -> np.ndarray:
     >>> mix_probs([[[1.0, 0.0]], [[0.0, 1.0]]], [3, 1]).tolist()
     [[0.75, 0.25]]
     """
+    w, shape = _checked(probs, weights)
+    out = np.zeros(shape, dtype=np.float64)
+    for share, p in zip(w, probs):
+        out += share * np.asarray(p, dtype=np.float64)
+    return out
+
+
+def pool_probs(probs: Sequence, weights: Sequence[float], pool: str = DEFAULT_POOL) -> np.ndarray:
+    """Any number of models' probabilities pooled with `weights` (normalised to sum 1).
+
+    Args:
+        probs: list of array-like `(n, k)`. Each model's probabilities.
+        weights: list of floats >= 0, one per model, not all 0.
+        pool: str. `"log"`: `prod_j p_j ** w_j`, each row renormalised (probabilities clipped
+            at 1e-12 first); `"linear"`: `mix_probs`. Defaults to `"log"`.
+
+    Returns:
+        `(n, k) float64` with rows that sum to 1.
+
+    Example:
+    >>> pool_probs([[[0.8, 0.2]], [[0.2, 0.8]]], [1, 1]).round(3).tolist()
+    [[0.5, 0.5]]
+    >>> pool_probs([[[0.9, 0.1]], [[0.5, 0.5]]], [1, 1]).round(3).tolist()
+    [[0.75, 0.25]]
+    """
+    if check_pool(pool) == "linear":
+        return mix_probs(probs, weights)
+    w, _ = _checked(probs, weights)
+    z = np.tensordot(w, _logs(probs), axes=1)
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _checked(probs: Sequence, weights: Sequence[float]) -> tuple[np.ndarray, tuple]:
+    """Weights normalised to sum 1, and the probabilities' common 2-D shape."""
     w = np.asarray(weights, dtype=np.float64)
     if w.ndim != 1 or len(w) != len(probs) or len(w) == 0 or w.min() < 0 or w.sum() <= 0:
         shown = [float(x) for x in w]
@@ -102,11 +164,25 @@ def mix_probs(probs: Sequence, weights: Sequence[float]) -> np.ndarray:
     shapes = {np.shape(p) for p in probs}
     if len(shapes) != 1 or len(next(iter(shapes))) != 2:
         raise DataFormatError(f"ensemble: probs shapes differ or are not 2-D: {sorted(shapes)}")
-    w = w / w.sum()
-    out = np.zeros(next(iter(shapes)), dtype=np.float64)
-    for share, p in zip(w, probs):
-        out += share * np.asarray(p, dtype=np.float64)
-    return out
+    return w / w.sum(), next(iter(shapes))
+
+
+def _logs(probs: Sequence) -> np.ndarray:
+    """`(m, n, k)` log-probabilities of m models, clipped at `FLOOR`."""
+    return np.log(np.clip(np.stack([np.asarray(p, np.float64) for p in probs]), FLOOR, None))
+
+
+def _log_pool_loss(logs: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+    """Log-loss of the log pool with weights `w`, and its gradient in `w`."""
+    z = np.tensordot(w, logs, axes=1)  # (n, k)
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    q = e / e.sum(axis=1, keepdims=True)
+    rows = np.arange(y.size)
+    loss = float(np.mean(np.log(e.sum(axis=1)) - z[rows, y]))
+    true = logs[:, rows, y]  # (m, n)
+    grad = (np.einsum("mnk,nk->m", logs, q) - true.sum(axis=1)) / y.size
+    return loss, grad
 
 
 def log_loss(y_true, probs) -> float:
@@ -114,19 +190,24 @@ def log_loss(y_true, probs) -> float:
     y, p = check_predictions(y_true, probs, where="log_loss")
     if y.size == 0:
         raise DataFormatError("log_loss: no drawings")
-    return float(-np.log(np.clip(p[np.arange(y.size), y], 1e-12, None)).mean())
+    return float(-np.log(np.clip(p[np.arange(y.size), y], FLOOR, None)).mean())
 
 
-def fit_ensemble_weights(y_val, val_probs: Mapping[str, np.ndarray]) -> dict[str, float]:
+def fit_ensemble_weights(
+    y_val, val_probs: Mapping[str, np.ndarray], pool: str = DEFAULT_POOL
+) -> dict[str, float]:
     """Every model's ensemble weight, fitted on the validation split by log-loss.
 
-    Two models use `fit_ensemble_weight` (the grid); more use the EM iteration
-    `w_j <- mean_i(w_j p_ij / sum_k w_k p_ik)` on each model's probability of the true class,
-    from equal weights, for at most `EM_STEPS` steps.
+    Two models use `fit_ensemble_weight` (the grid). More models start from equal weights; the
+    linear pool takes the EM iteration `w_j <- mean_i(w_j p_ij / sum_k w_k p_ik)` on each model's
+    probability of the true class, the log pool exponentiated gradient steps
+    `w_j <- w_j exp(-eta g_j)` (renormalised; eta halved until the loss drops), for at most
+    `EM_STEPS` steps each.
 
     Args:
         y_val: array-like `(n,)` of ints. Validation labels.
         val_probs: dict of model name to `(n, k)` validation probabilities (at least two).
+        pool: str. `"log"` or `"linear"` (see the module). Defaults to `"log"`.
 
     Returns:
         dict of model name to weight (the weights sum to 1).
@@ -138,45 +219,76 @@ def fit_ensemble_weights(y_val, val_probs: Mapping[str, np.ndarray]) -> dict[str
     >>> w["a"] > 0.99
     True
     """
+    check_pool(pool)
     names = list(val_probs)
     if len(names) < 2:
         raise DataFormatError(f"an ensemble needs at least two models, got {len(names)}")
     if len(names) == 2:
-        w = fit_ensemble_weight(y_val, val_probs[names[0]], val_probs[names[1]])
+        w = fit_ensemble_weight(y_val, val_probs[names[0]], val_probs[names[1]], pool=pool)
         return {names[0]: w, names[1]: 1.0 - w}
-    y = None
-    true_probs = []
+    y, checked = None, []
     for name in names:
         y, p = check_predictions(y_val, val_probs[name], where=f"validation probs of {name}")
-        true_probs.append(np.clip(p[np.arange(y.size), y], 1e-12, None))
+        checked.append(p)
     if y.size == 0:
         raise DataFormatError("fit_ensemble_weights: the validation split is empty")
-    t = np.stack(true_probs, axis=1).astype(np.float64)  # (n, m)
-    w = np.full(len(names), 1.0 / len(names))
+    fit = _em_weights if pool == "linear" else _log_pool_weights
+    w = fit(y, checked)
+    return {name: float(x) for name, x in zip(names, w / w.sum())}
+
+
+def _em_weights(y: np.ndarray, probs: list) -> np.ndarray:
+    rows = np.arange(y.size)
+    t = np.stack([np.clip(p[rows, y], FLOOR, None) for p in probs], axis=1).astype(np.float64)
+    w = np.full(len(probs), 1.0 / len(probs))
     for _ in range(EM_STEPS):
-        share = t * w / (t @ w)[:, None]
-        new = share.mean(axis=0)
+        new = (t * w / (t @ w)[:, None]).mean(axis=0)
         done = np.abs(new - w).max() < EM_TOLERANCE
         w = new
         if done:
             break
-    w = w / w.sum()
-    return {name: float(x) for name, x in zip(names, w)}
+    return w
 
 
-def ensemble_subsets(y_val, val_probs: Mapping[str, np.ndarray], min_size: int = 2) -> list[dict]:
+def _log_pool_weights(y: np.ndarray, probs: list) -> np.ndarray:
+    logs = _logs(probs)
+    w = np.full(len(probs), 1.0 / len(probs))
+    loss, grad = _log_pool_loss(logs, y, w)
+    eta = 1.0
+    for _ in range(EM_STEPS):
+        while True:  # backtrack until the step lowers the loss (or is too small to matter)
+            step = w * np.exp(-eta * (grad - grad.min()))
+            step /= step.sum()
+            new_loss, new_grad = _log_pool_loss(logs, y, step)
+            if new_loss <= loss or eta < 1e-8:
+                break
+            eta /= 2
+        done = np.abs(step - w).max() < EM_TOLERANCE or new_loss > loss
+        if new_loss <= loss:
+            w, loss, grad = step, new_loss, new_grad
+        if done:
+            break
+        eta *= 2
+    return w
+
+
+def ensemble_subsets(
+    y_val, val_probs: Mapping[str, np.ndarray], min_size: int = 2, pool: str = DEFAULT_POOL
+) -> list[dict]:
     """Every subset of at least `min_size` models, weights fitted and scored on validation.
 
     Args:
         y_val: array-like `(n,)` of ints. Validation labels.
         val_probs: dict of model name to `(n, k)` validation probabilities.
         min_size: int. Smallest subset. Defaults to 2.
+        pool: str. `"log"` or `"linear"` (see the module). Defaults to `"log"`.
 
     Returns:
         list of `{"members", "weights", "val_log_loss", "val_top1"}`, the best first: highest
         validation top-1, then lowest validation log-loss, then fewer members. (By log-loss
         alone the set of all models always wins, since it can give any model weight 0.)
     """
+    check_pool(pool)
     names = list(val_probs)
     if len(names) > MAX_SUBSET_MODELS:
         raise DataFormatError(
@@ -186,8 +298,8 @@ def ensemble_subsets(y_val, val_probs: Mapping[str, np.ndarray], min_size: int =
     found = []
     for size in range(min_size, len(names) + 1):
         for members in itertools.combinations(names, size):
-            weights = fit_ensemble_weights(y, {m: val_probs[m] for m in members})
-            mixed = mix_probs([val_probs[m] for m in members], list(weights.values()))
+            weights = fit_ensemble_weights(y, {m: val_probs[m] for m in members}, pool=pool)
+            mixed = pool_probs([val_probs[m] for m in members], list(weights.values()), pool)
             found.append(
                 {
                     "members": list(members),

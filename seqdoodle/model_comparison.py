@@ -1,7 +1,8 @@
 """Two or more models scored on the same test drawings: the pure core of `compare`.
 
 From the test labels and each model's probabilities, `compare_models` gives an `EvaluationReport`
-per model and for their ensemble (weights fitted on the validation split), the paired tests of
+per model and for their ensemble (`seqdoodle.ensembles`: log pool by default, weights fitted on
+the validation split), the paired tests of
 every pair (exact McNemar, paired bootstrap; Holm-adjusted when there are several pairs), the
 ensembles of every subset of models scored on validation, and the per-class winners.
 `compare_predictions` is the same with the two-model answer `(reports, paired)`.
@@ -15,11 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from seqdoodle.ensembles import (
-    ensemble_probs,
+    DEFAULT_POOL,
+    check_pool,
     ensemble_subsets,
     fit_ensemble_weights,
     log_loss,
-    mix_probs,
+    pool_probs,
 )
 from seqdoodle.errors import DataFormatError
 from seqdoodle.evaluation import EvaluationReport, evaluate_predictions
@@ -33,6 +35,10 @@ from seqdoodle.statistics import (
 )
 
 ENSEMBLE = "ensemble"
+POOL_TEXT = {
+    "log": "weighted geometric mean of the probabilities, renormalised",
+    "linear": "weighted mean of the probabilities",
+}
 SUBSET_NOTE = (
     "The best subset is the ensemble with the highest validation top-1 (then the lowest "
     "validation log-loss, then the fewest models); its test scores are reported, never used "
@@ -54,6 +60,8 @@ class Comparison:
             members, weights and scores, and `subsets` (every subset, best first).
         per_class: list of dict. `statistics.per_class_best` rows.
         alpha: float. Familywise significance level.
+        models: list of str. The compared models in report order.
+        pool: str. How the ensembles pool probabilities (`"log"` or `"linear"`).
     """
 
     reports: dict[str, EvaluationReport]
@@ -65,10 +73,11 @@ class Comparison:
     per_class: list[dict]
     alpha: float = ALPHA
     models: list[str] = field(default_factory=list)
+    pool: str = DEFAULT_POOL
 
     def ensemble(self, probs_by_model: Mapping[str, np.ndarray]) -> np.ndarray:
         """The ensemble of all models on other drawings (e.g. the validation split)."""
-        return _mix(self.weights, probs_by_model)
+        return _mix(self.weights, probs_by_model, self.pool)
 
     def to_json(self) -> dict:
         """The report.json entries besides `models` and `paired`."""
@@ -86,11 +95,9 @@ class Comparison:
         }
 
 
-def _mix(weights: Mapping[str, float], probs: Mapping[str, np.ndarray]) -> np.ndarray:
+def _mix(weights: Mapping[str, float], probs: Mapping[str, np.ndarray], pool: str) -> np.ndarray:
     names = list(weights)
-    if len(names) == 2:  # exactly w * a + (1 - w) * b
-        return ensemble_probs(probs[names[0]], probs[names[1]], weights[names[0]])
-    return mix_probs([probs[n] for n in names], [weights[n] for n in names])
+    return pool_probs([probs[n] for n in names], [weights[n] for n in names], pool)
 
 
 def compare_models(
@@ -102,6 +109,7 @@ def compare_models(
     seed: int = 0,
     alpha: float = ALPHA,
     kinds: Mapping[str, str] | None = None,
+    pool: str = DEFAULT_POOL,
 ) -> Comparison:
     """Compare two or more models on the same test drawings and score their ensembles.
 
@@ -118,6 +126,8 @@ def compare_models(
         alpha: float. Significance level (familywise over all pairs). Defaults to 0.05.
         kinds: dict of model name to model kind, or None. Defaults to None, which takes the
             name as the kind when it names a registered kind.
+        pool: str. How the ensembles pool the models' probabilities: `"log"` (weighted
+            geometric mean, renormalised) or `"linear"` (weighted mean). Defaults to `"log"`.
 
     Returns:
         `Comparison`.
@@ -126,6 +136,7 @@ def compare_models(
         DataFormatError: fewer than two models, a model named `"ensemble"`, probabilities of
             different shapes, or validation predictions that lack a model.
     """
+    check_pool(pool)
     names = list(probs_by_model)
     if len(names) < 2:
         raise DataFormatError(f"compare needs at least two models, got {len(names)}: {names}")
@@ -154,9 +165,10 @@ def compare_models(
         missing = [m for m in names if m not in val_probs]
         if missing:
             raise DataFormatError(f"validation predictions lack model(s) {', '.join(missing)}")
-        weights = fit_ensemble_weights(y_val, {m: val_probs[m] for m in names})
+        weights = fit_ensemble_weights(y_val, {m: val_probs[m] for m in names}, pool)
         source = f"fitted on {len(y_val)} validation drawings by log-loss"
-    mixed = _mix(weights, probs)
+    source += f"; {pool} pool ({POOL_TEXT[pool]})"
+    mixed = _mix(weights, probs, pool)
     known = _kind_names()
     kinds = {n: n if n in known else None for n in names} | dict(kinds or {})
     reports = {n: evaluate_predictions(y, probs[n], classes, name=n, kind=kinds[n]) for n in names}
@@ -169,10 +181,10 @@ def compare_models(
         paired.ensemble_weight, paired.ensemble_weight_source = weights[names[0]], source
     else:
         paired.ensemble_weight_source = f"not a pair: the ensemble has {len(names)} models"
-    ensembles = _ensembles(y, probs, mixed, weights, source, val)
+    ensembles = _ensembles(y, probs, mixed, weights, source, val, pool)
     per_class = per_class_best(y, preds, classes)
     return Comparison(
-        reports, paired, pairwise, weights, source, ensembles, per_class, alpha, names
+        reports, paired, pairwise, weights, source, ensembles, per_class, alpha, names, pool
     )
 
 
@@ -182,8 +194,12 @@ def _kind_names() -> tuple[str, ...]:
     return tuple(kind_names())
 
 
-def _ensembles(y, probs, mixed, weights, source, val) -> dict:
-    """The ensemble of all models, the best subset (on validation) and every subset."""
+def _ensembles(y, probs, mixed, weights, source, val, pool) -> dict:
+    """The ensemble of all models, the best subset (on validation) and every subset.
+
+    With validation predictions `pools` also scores the ensemble of all models under each pool
+    (weights fitted for it), so a report shows what the choice of pool is worth.
+    """
 
     def scores(members, w, test_mixed):
         return {
@@ -194,20 +210,33 @@ def _ensembles(y, probs, mixed, weights, source, val) -> dict:
         }
 
     every = scores(list(weights), weights, mixed)
-    out = {"all": every, "best": None, "subsets": [], "source": source, "note": ""}
+    out = {
+        "all": every, "best": None, "subsets": [], "source": source, "note": "",
+        "pool": pool, "pool_text": POOL_TEXT[pool],
+    }  # fmt: skip
     if val is None:
         out["note"] = "no validation split: no best subset chosen"
         return out
     y_val, val_probs = val
-    val_mixed = _mix(weights, val_probs)
+    val_mixed = _mix(weights, val_probs, pool)
     every["val_log_loss"] = log_loss(y_val, val_mixed)
     every["val_top1"] = float(np.mean(np.argmax(val_mixed, axis=1) == np.asarray(y_val)))
-    for subset in ensemble_subsets(y_val, {m: val_probs[m] for m in weights}):
+    for subset in ensemble_subsets(y_val, {m: val_probs[m] for m in weights}, pool=pool):
         members = subset["members"]
-        test = _mix(subset["weights"], {m: probs[m] for m in members})
+        test = _mix(subset["weights"], {m: probs[m] for m in members}, pool)
         out["subsets"].append({**subset, **scores(members, subset["weights"], test)})
     out["best"] = out["subsets"][0]
     out["note"] = SUBSET_NOTE
+    out["pools"] = {}
+    members_val = {m: val_probs[m] for m in weights}
+    for other in POOL_TEXT:
+        w = weights if other == pool else fit_ensemble_weights(y_val, members_val, other)
+        v = _mix(w, val_probs, other)
+        out["pools"][other] = {
+            **scores(list(w), w, _mix(w, probs, other)),
+            "val_log_loss": log_loss(y_val, v),
+            "val_top1": float(np.mean(np.argmax(v, axis=1) == np.asarray(y_val))),
+        }
     return out
 
 

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from seqdoodle.ensembles import check_pool, pool_probs
 from seqdoodle.errors import DataFormatError
 
 FRACTIONS = tuple(round(0.1 * i, 1) for i in range(1, 11))
@@ -174,6 +175,7 @@ def evaluate_partial(
     max_strokes: int = MAX_STROKES,
     weights: Mapping[str, float] | None = None,
     progress=None,
+    pool: str = "log",
 ) -> dict:
     """Top-1 and top-3 accuracy of each run (and their ensemble) on prefixes of drawings.
 
@@ -188,10 +190,13 @@ def evaluate_partial(
         weights: mapping name -> float or None. Ensemble weights (normalised here); None: equal.
             The ensemble (`"ensemble"`) is scored when there are two runs or more.
         progress: callable or None. Called with a short text before each prefix. Defaults to None.
+        pool: str. How the ensemble pools the runs' probabilities (`seqdoodle.ensembles`:
+            `"log"` or `"linear"`). Defaults to `"log"`.
 
     Returns:
         dict: `{"fractions": [...], "models": {name: [top1, ...]}, "top3": {name: [...]},
-        "strokes": {"k": [1, ...], "models": {...}, "top3": {...}}, "n_drawings": n}`.
+        "strokes": {"k": [1, ...], "models": {...}, "top3": {...}}, "n_drawings": n,
+        "weights": {name: w} | None, "pool": str | None}` (None with one run).
 
     Raises:
         DataFormatError: no run, runs with different classes, a label no run knows, weights
@@ -215,6 +220,7 @@ def evaluate_partial(
         raise DataFormatError(f"label {unknown[0]!r}: not a class of the runs")
     y = np.array([index[c] for c in labels], np.int64)
     w = _weights(names, weights)
+    check_pool(pool)
     fractions = [float(f) for f in fractions]
     with_ensemble = len(names) > 1
     keys = names + (["ensemble"] if with_ensemble else [])
@@ -224,7 +230,7 @@ def evaluate_partial(
             progress(label)
         probs = {n: _aligned(runs[n], classes, prefixes) for n in names}
         if with_ensemble:
-            probs["ensemble"] = sum(w[n] * probs[n] for n in names)
+            probs["ensemble"] = pool_probs([probs[n] for n in names], [w[n] for n in names], pool)
         return {n: (_topk(probs[n], y, 1), _topk(probs[n], y, 3)) for n in keys}
 
     by_fraction = [
@@ -243,6 +249,7 @@ def evaluate_partial(
         },
         "n_drawings": len(drawings),
         "weights": {n: round(w[n], 6) for n in names} if with_ensemble else None,
+        "pool": pool if with_ensemble else None,
     }
 
 

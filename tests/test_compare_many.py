@@ -10,9 +10,15 @@ import pytest
 from typer.testing import CliRunner
 
 from seqdoodle.cli import app
-from seqdoodle.ensembles import ensemble_subsets, fit_ensemble_weights, log_loss, mix_probs
+from seqdoodle.ensembles import (
+    ensemble_subsets,
+    fit_ensemble_weights,
+    log_loss,
+    mix_probs,
+    pool_probs,
+)
 from seqdoodle.errors import DataFormatError
-from seqdoodle.metrics import expected_calibration_error
+from seqdoodle.metrics import expected_calibration_error, top_k_accuracy
 from seqdoodle.model_comparison import compare_models, compare_predictions
 from seqdoodle.reports import Section, format_p, markdown_table, pct, summary_table
 from seqdoodle.statistics import holm_adjust, mcnemar_exact, per_class_best
@@ -69,20 +75,51 @@ def test_ece_takes_labels_first():
 # ----------------------------------------------------------------------------- ensembles
 
 
-def test_em_weights_reach_the_validation_log_loss_optimum():
+@pytest.mark.parametrize("pool", ["log", "linear"])
+def test_fitted_weights_reach_the_validation_log_loss_optimum(pool):
     rng = np.random.default_rng(1)
     y = rng.integers(0, 5, 600)
     val = {n: model(y, acc, seed=s) for n, acc, s in (("a", 0.6, 1), ("b", 0.7, 2), ("c", 0.5, 3))}
-    w = fit_ensemble_weights(y, val)
+    w = fit_ensemble_weights(y, val, pool=pool)
     assert sum(w.values()) == pytest.approx(1.0) and min(w.values()) >= 0
-    best = log_loss(y, mix_probs(list(val.values()), list(w.values())))
+    best = log_loss(y, pool_probs(list(val.values()), list(w.values()), pool))
     grid = np.linspace(0, 1, 41)
     for wa, wb in itertools.product(grid, grid):  # no point of a fine simplex grid does better
         if wa + wb <= 1:
-            mixed = mix_probs(list(val.values()), [wa, wb, max(0.0, 1 - wa - wb)])
+            mixed = pool_probs(list(val.values()), [wa, wb, max(0.0, 1 - wa - wb)], pool)
             assert log_loss(y, mixed) >= best - 1e-9
-    two = fit_ensemble_weights(y, {"a": val["a"], "b": val["b"]})  # two models: today's grid
+    two = fit_ensemble_weights(y, {"a": val["a"], "b": val["b"]}, pool=pool)  # the grid
     assert two["a"] in np.round(np.linspace(0, 1, 21), 10) and two["a"] + two["b"] == 1.0
+
+
+def test_log_pool_is_the_renormalised_weighted_geometric_mean():
+    pa = np.array([[0.7, 0.2, 0.1], [0.5, 0.5, 0.0]])
+    pb = np.array([[0.1, 0.6, 0.3], [0.2, 0.3, 0.5]])
+    got = pool_probs([pa, pb], [3, 1])  # weights normalised: 0.75 / 0.25
+    want = np.clip(pa, 1e-12, None) ** 0.75 * np.clip(pb, 1e-12, None) ** 0.25
+    np.testing.assert_allclose(got, want / want.sum(1, keepdims=True), rtol=1e-9)
+    assert got[1, 2] < 1e-8  # a class one model rules out stays out, whatever the other says
+    assert mix_probs([pa, pb], [3, 1])[1, 2] == pytest.approx(0.125)  # the linear pool keeps it
+    np.testing.assert_allclose(pool_probs([pa, pb], [1, 0]), pa, atol=1e-9)
+    np.testing.assert_allclose(pool_probs([pa, pb], [3, 1], "linear"), mix_probs([pa, pb], [3, 1]))
+    with pytest.raises(DataFormatError, match="pool 'max': expected one of log, linear"):
+        pool_probs([pa, pb], [1, 1], "max")
+    with pytest.raises(DataFormatError, match="weights must be >= 0"):
+        pool_probs([pa, pb], [1, -1])
+
+
+def test_the_log_pool_wins_where_a_model_is_sure_what_it_is_not():
+    # Each model is torn between the truth and a wrong class it alone believes in, and rules
+    # out the other model's wrong class: the product keeps only the truth, the mean may not.
+    n = 400
+    y = np.zeros(n, np.int64)
+    a = np.tile([0.45, 0.55, 0.0, 0.0], (n, 1))  # a: class 1 a bit ahead of the truth
+    b = np.tile([0.45, 0.0, 0.55, 0.0], (n, 1))  # b: class 2 a bit ahead
+    b[: n // 2] = [0.2, 0.0, 0.0, 0.8]  # half the time b is sure of class 3
+    log = pool_probs([a, b], [0.5, 0.5])
+    linear = mix_probs([a, b], [0.5, 0.5])
+    assert top_k_accuracy(y, log, 1) == 1.0
+    assert top_k_accuracy(y, linear, 1) == 0.5  # class 3 wins the mean where b is sure of it
 
 
 def test_best_subset_is_chosen_on_validation_not_test():
@@ -121,9 +158,19 @@ def test_compare_models_three_runs():
     assert found.paired is found.pairwise[0] and found.paired.ensemble_weight is None
     assert found.weights["b"] == max(found.weights.values())
     ens = found.ensemble(test)
-    np.testing.assert_allclose(ens, sum(found.weights[n] * test[n] for n in test), atol=1e-12)
+    w = [found.weights[n] for n in test]
+    np.testing.assert_allclose(ens, pool_probs(list(test.values()), w, "log"), atol=1e-12)
     assert found.reports["ensemble"].top1 == pytest.approx(np.mean(ens.argmax(1) == y))
     doc = found.to_json()
+    assert doc["ensembles"]["pool"] == "log" and "geometric" in doc["ensembles"]["pool_text"]
+    pools = doc["ensembles"]["pools"]
+    assert pools["log"]["weights"] == doc["ensembles"]["all"]["weights"]
+    linear = compare_models(y, test, CLASSES, val=(y_val, val), n_boot=50, pool="linear")
+    assert pools["linear"]["weights"] == linear.weights  # the other pool, fitted for itself
+    np.testing.assert_allclose(linear.ensemble(test), mix_probs(list(test.values()),
+                               [linear.weights[n] for n in test]), atol=1e-12)  # fmt: skip
+    assert pools["linear"]["val_top1"] == linear.ensembles["all"]["val_top1"]
+    assert linear.ensembles["pools"]["log"]["top1"] == pools["log"]["top1"]
     assert doc["ensembles"]["best"] == doc["ensembles"]["subsets"][0]
     assert {tuple(s["members"]) for s in doc["ensembles"]["subsets"]} == {
         ("a", "b"), ("a", "c"), ("b", "c"), ("a", "b", "c")
@@ -233,9 +280,19 @@ def test_compare_three_runs_writes_one_entry_per_run(three_runs, tmp_path):
     assert report["models"]["a"]["top1"] == pytest.approx(
         np.mean(ds.labels[ds.indices("test")] == 2)
     )
+    probs = {}
+    for name in ("a", "b", "c", "ensemble"):
+        with np.load(out / f"predictions_{name}.npz") as f:
+            probs[name] = f["probs"]
+    weights = [report["ensemble"]["weights"][n] for n in "abc"]
+    assert report["ensemble"]["pool"] == "log"
+    np.testing.assert_allclose(
+        probs["ensemble"], pool_probs([probs[n] for n in "abc"], weights, "log"), atol=1e-6
+    )
     md = (out / "report.md").read_text()
     for part in ("# a vs b vs c", "## Every pair", "Holm", "## Ensembles", "## Per-class winners"):
         assert part in md, part
+    assert "all runs, by pool: log validation top-1" in md and "; linear validation" in md
     assert md.count("## Runs") == 1 and md.count("## Data") == 1  # written once, not appended
 
 
@@ -273,6 +330,14 @@ def test_cli_compare_three_runs(three_runs, tmp_path):
     names = [line.split()[0] for line in result.output.splitlines()[1:5]]
     assert names == ["a", "b", "c", "ensemble"]
     assert "best ensemble on validation" in result.output
+    linear = CliRunner().invoke(
+        app, [*args[:4], str(tmp_path / "l"), *args[5:], "--pool", "linear"]
+    )
+    assert linear.exit_code == 0, linear.output
+    report = json.loads((tmp_path / "l" / "report.json").read_text())
+    assert report["ensemble"]["pool"] == "linear" and "linear pool" in report["ensemble"]["source"]
+    bad = CliRunner().invoke(app, [*args, "--pool", "max"])
+    assert bad.exit_code == 2 and "--pool" in bad.output
 
 
 def test_evaluate_run_library_call(three_runs, tmp_path):

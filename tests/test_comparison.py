@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from seqdoodle.ensembles import ensemble_probs, fit_ensemble_weight
+from seqdoodle.ensembles import ensemble_probs, fit_ensemble_weight, pool_probs
 from seqdoodle.errors import DataFormatError
 from seqdoodle.evaluation import EvaluationReport, top_k_accuracy
 from seqdoodle.model_comparison import compare_predictions
@@ -153,13 +153,14 @@ def test_ensemble_probs_is_the_weighted_mean():
         ensemble_probs(pa, pb, 1.5)
 
 
-def test_ensemble_of_complementary_models_beats_both():
+@pytest.mark.parametrize("pool", ["log", "linear"])
+def test_ensemble_of_complementary_models_beats_both(pool):
     y, pa, pb = complementary_models()
     acc_a, acc_b = top_k_accuracy(y, pa, 1), top_k_accuracy(y, pb, 1)
     assert acc_a == acc_b == 0.5
-    weight = fit_ensemble_weight(y, pa, pb)
+    weight = fit_ensemble_weight(y, pa, pb, pool=pool)
     assert weight == 0.5
-    assert top_k_accuracy(y, ensemble_probs(pa, pb, weight), 1) == 1.0
+    assert top_k_accuracy(y, pool_probs([pa, pb], [weight, 1 - weight], pool), 1) == 1.0
 
 
 def test_fit_ensemble_weight_picks_the_better_model_by_log_loss():

@@ -91,11 +91,38 @@ def test_curves_per_model_and_ensemble():
     weighted = evaluate_partial(runs, drawings, fractions=[0.5], max_strokes=0,
                                 weights={"early": 1.0, "late": 0.0})  # fmt: skip
     assert weighted["models"]["ensemble"] == [1.0]
+    assert result["pool"] == "log" and weighted["weights"] == {"early": 1.0, "late": 0.0}
+    with pytest.raises(DataFormatError, match="pool 'vote'"):
+        evaluate_partial(runs, drawings, pool="vote")
     json.dumps(result)  # JSON-ready for the report
     with pytest.raises(DataFormatError, match="no such run"):
         evaluate_partial(runs, drawings, weights={"other": 1.0})
     with pytest.raises(DataFormatError, match="not a class"):
         evaluate_partial(runs, drawings, labels=["cat"] * 4)
+
+
+class FixedRun:
+    """Says the same probabilities, row by row, whatever part of the drawings it sees."""
+
+    classes = ["c0", "c1", "c2", "c3"]
+
+    def __init__(self, rows):
+        self.rows = np.array(rows, float)
+
+    def predict_proba(self, drawings):
+        return self.rows[: len(drawings)]
+
+
+def test_partial_ensemble_pools_as_asked():
+    drawings = [Drawing("c0", strokes=THREE)] * 4
+    runs = {
+        "a": FixedRun([[0.45, 0.55, 0, 0]] * 4),
+        "b": FixedRun([[0.2, 0, 0, 0.8]] * 2 + [[0.45, 0, 0.55, 0]] * 2),
+    }
+    for pool, expected in (("log", 1.0), ("linear", 0.5)):  # a rules out b's class 3
+        result = evaluate_partial(runs, drawings, fractions=[1.0], max_strokes=0, pool=pool)
+        assert result["models"]["ensemble"] == [expected] and result["pool"] == pool
+        assert result["models"]["a"] == [0.0] and result["models"]["b"] == [0.0]
 
 
 def test_plot_partial_draws_both_panels():

@@ -147,7 +147,6 @@ def test_train_save_load_and_predict_a_timecnn_run(data, tmp_path):
     np.testing.assert_allclose(from_dataset, from_drawings, atol=1e-5)
 
 
-
 @pytest.fixture(scope="module")
 def default_run(data, tmp_path_factory):
     from seqdoodle.artifacts import load_run

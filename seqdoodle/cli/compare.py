@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,13 @@ from seqdoodle.categories import parse_class_list
 from seqdoodle.cli.app import CnnArch, RnnArch, app, handle_errors, refuse_together, usage_error
 from seqdoodle.fileio import write_json
 from seqdoodle.kinds import choices_text
+
+
+class Pool(str, Enum):
+    """How the ensemble pools the models' probabilities (`seqdoodle.ensembles`)."""
+
+    log = "log"
+    linear = "linear"
 
 
 def split_runs(values: list[str] | None) -> list[Path] | None:
@@ -122,6 +130,14 @@ def compare_command(
             "table).",
         ),
     ] = None,
+    pool: Annotated[
+        Pool,
+        typer.Option(
+            "--pool",
+            help="How the ensembles combine the models' probabilities: log (weighted geometric "
+            "mean, renormalised) or linear (weighted mean).",
+        ),
+    ] = Pool.log,
     progress: Annotated[bool, typer.Option(help="Progress lines and bars on stderr.")] = True,
     strategy: Annotated[
         str, typer.Option(help="Training strategy: auto, default or mirrored (all GPUs here).")
@@ -173,6 +189,7 @@ def compare_command(
         partial=partial,
         strategy=strategy,
         precision=precision,
+        pool=pool.value,
     )
     if json_path is not None and json_path != Path("-"):
         json_path.parent.mkdir(parents=True, exist_ok=True)

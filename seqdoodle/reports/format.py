@@ -199,14 +199,27 @@ def summary_table(report: Mapping) -> str:
     pairs = report.get("pairwise") or ()
     if len(pairs) > 1:  # every pair, Holm-adjusted
         lines += [p["verdict"] for p in pairs]
-        best = (report.get("ensembles") or {}).get("best")
-        if best:
-            lines.append(f"best ensemble on validation: {ensemble_text(best)}")
+        ensembles = report.get("ensembles") or {}
+        if ensembles.get("best"):
+            text = ensemble_text(ensembles["best"], ensembles.get("pool"))
+            lines.append(f"best ensemble on validation: {text}")
     else:
         lines.append(report["paired"]["verdict"])
     return "\n".join(lines)
 
 
-def ensemble_text(ensemble: Mapping) -> str:
-    """`0.60 x cnn + 0.40 x rnn` from an ensemble's `weights`."""
-    return " + ".join(f"{w:.2f} x {name}" for name, w in ensemble["weights"].items())
+def ensemble_text(ensemble: Mapping, pool: str | None = None) -> str:
+    """An ensemble's `weights` as text: `0.60 x cnn + 0.40 x rnn` for the linear pool,
+    `cnn^0.60 x rnn^0.40 (renormalised)` for the log pool.
+
+    `pool` defaults to the ensemble's own `"pool"` entry, else `"linear"` (reports written before
+    the log pool existed pooled linearly).
+
+    Example:
+    >>> ensemble_text({"weights": {"cnn": 0.6, "rnn": 0.4}}, pool="log")
+    'cnn^0.60 x rnn^0.40 (renormalised)'
+    """
+    weights = ensemble["weights"].items()
+    if (pool or ensemble.get("pool") or "linear") == "log":
+        return " x ".join(f"{name}^{w:.2f}" for name, w in weights) + " (renormalised)"
+    return " + ".join(f"{w:.2f} x {name}" for name, w in weights)

@@ -65,7 +65,7 @@ def paired_markdown(paired: Mapping) -> str:
     weight = paired.get("ensemble_weight")
     if weight is not None:
         lines.append(
-            f"- ensemble: {weight:.2f} x {a} + {1 - weight:.2f} x {b} "
+            f"- ensemble weights: {a} {weight:.2f}, {b} {1 - weight:.2f} "
             f"({paired['ensemble_weight_source']})"
         )
     wins = {a: 0, b: 0, "tie": 0}
@@ -165,11 +165,21 @@ def _ensemble_lines(ens: Mapping) -> list[str]:
         e = ens.get(key)
         if e:
             lines.append(
-                f"- {label}: {ensemble_text(e)}; validation log-loss {num(e.get('val_log_loss'))}"
+                f"- {label}: {ensemble_text(e, ens.get('pool'))}; validation log-loss "
+                f"{num(e.get('val_log_loss'))}"
                 f", validation top-1 {pct(e.get('val_top1'))}, test top-1 {pct(e.get('top1'))}"
             )
     if ens.get("source"):
         lines.append(f"- weights: {ens['source']}")
+    pools = ens.get("pools") or {}
+    if pools:
+        lines.append(
+            "- all runs, by pool: "
+            + "; ".join(
+                f"{name} validation top-1 {pct(e.get('val_top1'))}, test top-1 {pct(e.get('top1'))}"
+                for name, e in pools.items()
+            )
+        )
     if ens.get("note"):
         lines.append(f"- {ens['note']}")
     return lines + [""]

@@ -304,11 +304,18 @@ class Engine:
         return self.answer([f.result() for f in futures], simplified, bitmap, top_k)
 
     def ensemble_row(self, rows) -> np.ndarray:
-        """The mean of the runs' probabilities over their shared classes (`self.shared` order)."""
-        return np.mean(
-            [np.asarray(r, np.float64)[i] for r, i in zip(rows, self._shared_index, strict=True)],
-            axis=0,
-        )
+        """The runs' equally weighted log pool over their shared classes (`self.shared` order).
+
+        The geometric mean of the runs' probabilities of those classes, renormalised
+        (`seqdoodle.ensembles.pool_probs`), as `compare` pools them by default.
+        """
+        from seqdoodle.ensembles import pool_probs
+
+        shared = [
+            np.asarray(r, np.float64)[None, i]
+            for r, i in zip(rows, self._shared_index, strict=True)
+        ]
+        return pool_probs(shared, [1.0] * len(shared))[0]
 
     def answer(self, rows, simplified, bitmap, top_k: int) -> dict:
         """`{"models": {name: {"top": [...]}, ..., "ensemble": ...}, "simplified", "bitmap"}`."""

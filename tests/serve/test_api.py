@@ -95,12 +95,15 @@ def test_answers_equal_seqdoodle_predict(client, run_dirs, shared_quickdraw, tmp
             assert max(abs(cli[c] - mine[c]) for c in cli) <= 1e-5
 
 
-def test_ensemble_is_the_mean_over_shared_classes(client, engine):
+def test_ensemble_is_the_geometric_mean_over_shared_classes(client, engine):
     answer = client.post("/predict", json={**GOOD, "top_k": 50}).json()["models"]
     cnn, rnn, ens = (probs_by_class(answer[k]) for k in ("cnn", "rnn", "ensemble"))
     assert len(ens) == 12  # top_k is capped at the number of classes
+    root = {c: np.sqrt(max(cnn[c], 1e-12) * max(rnn[c], 1e-12)) for c in ens}
+    total = sum(root.values())
     for cls, p in ens.items():
-        assert p == pytest.approx((cnn[cls] + rnn[cls]) / 2, abs=1e-7)
+        assert p == pytest.approx(root[cls] / total, abs=1e-6)
+    assert sum(ens.values()) == pytest.approx(1.0, abs=1e-6)
 
 
 def test_formats_auto_simplified_raw(client):
