@@ -17,7 +17,7 @@ never read), once as trained and once averaged with the prediction of the mirror
 
 Run:
 
-    python experiments/timecnn_sweep.py --data DATASET     # 26-class dataset, ~30 min on 2 cores
+    python experiments/timecnn_sweep.py --data DATASET     # 26-class dataset, ~37 min on 2 cores
 
 Writes `experiments/results/timecnn_sweep.json` (after every variant; rerun to resume) and
 `timecnn_sweep.png`.
@@ -50,7 +50,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 """
 ## Variants
 
-One change at a time from the default (28 px; ink, order, index; 48/96/192 filters).
+One change at a time from the default (28 px; ink, order, index; 48/96/192 filters); the last two
+repeat the finer and the wider variant with the ink channel alone.
 """
 
 BASE = {"size": 28, "channels": list(DEFAULT_CHANNELS), "augment": 0.0, "filters": [48, 96, 192]}
@@ -63,6 +64,9 @@ VARIANTS = {
     "40 px": {"size": 40},
     "stroke augmentation": {"augment": 0.5},
     "wider: 64/128/256 filters": {"filters": [64, 128, 256]},
+    # Does the stroke order's share grow with resolution or width? The same two, ink only.
+    "32 px, ink only": {"size": 32, "channels": ["ink"]},
+    "wider, ink only": {"filters": [64, 128, 256], "channels": ["ink"]},
 }
 # Stroke augmentation: half the training drawings of every epoch rotated (up to 10 degrees),
 # stretched (up to 10% per axis) and thinned (10% of inner points dropped), moved back into
