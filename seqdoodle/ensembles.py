@@ -27,6 +27,7 @@ from seqdoodle.metrics import check_predictions
 DEFAULT_GRID = np.linspace(0.0, 1.0, 21)
 EM_STEPS = 500
 EM_TOLERANCE = 1e-10
+LOSS_TOLERANCE = 1e-12  # the log pool's fit stops when a step lowers the log-loss by less
 POOLS = ("log", "linear")
 DEFAULT_POOL = "log"
 FLOOR = 1e-12  # probabilities are clipped here before logs
@@ -263,7 +264,7 @@ def _log_pool_weights(y: np.ndarray, probs: list) -> np.ndarray:
             if new_loss <= loss or eta < 1e-8:
                 break
             eta /= 2
-        done = np.abs(step - w).max() < EM_TOLERANCE or new_loss > loss
+        done = new_loss > loss - LOSS_TOLERANCE  # no step lowers the loss any more
         if new_loss <= loss:
             w, loss, grad = step, new_loss, new_grad
         if done:
