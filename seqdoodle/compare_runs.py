@@ -169,7 +169,8 @@ def compare(
         the kinds differ, else by run name, plus `ensemble`: top1, top3, map3, macro_f1,
         per_class, confusion, ece, latency_ms, n_params, saved_size_bytes), `paired` (McNemar,
         bootstrap, per-class winners, verdict of the first two models), `pairwise` (every pair,
-        Holm-adjusted when several), `ensembles` (all runs and the best subset), `ensemble`,
+        Holm-adjusted when several), `ensembles` (all runs, the best subset, every subset, the
+        `pool`, and the ensemble of all runs under each pool: `pools`), `ensemble`,
         `per_class_winners`, `data`, `runs`, `timing_seconds`, `predictions`, `notes`.
 
     Raises:

@@ -55,7 +55,7 @@ class ModelAnswer(BaseModel):
 class PredictAnswer(BaseModel):
     models: dict[str, ModelAnswer] = Field(
         description="One entry per run (its folder name), plus 'ensemble' with 2+ runs: the "
-        "mean of their probabilities over their shared classes."
+        "geometric mean of their probabilities over their shared classes, renormalised."
     )
     simplified: list[list[list[int]]] = Field(description="The simplified strokes predicted on.")
     bitmap: str = Field(description="The 28x28 bitmap the CNN sees, PNG, base64.")
