@@ -42,6 +42,7 @@ import seqdoodle  # noqa: E402
 from seqdoodle.batches import predict_dataset  # noqa: E402
 from seqdoodle.ensembles import POOLS, fit_ensemble_weights, pool_probs  # noqa: E402
 from seqdoodle.fileio import write_json  # noqa: E402
+from seqdoodle.metrics import top_k_accuracy  # noqa: E402
 from seqdoodle.plots import save_figure  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -74,7 +75,7 @@ test = {n: predict_dataset(r, ds, test_rows) for n, r in runs.items()}
 
 
 def top1(probs, y) -> float:
-    return float(np.mean(np.argmax(probs, axis=1) == y))
+    return top_k_accuracy(y, probs, 1)
 
 
 singles = {n: {"val_top1": top1(val[n], y_val), "top1": top1(test[n], y_test)} for n in runs}

@@ -227,10 +227,9 @@ def _ensembles(y, probs, mixed, weights, source, val, pool) -> dict:
         out["subsets"].append({**subset, **scores(members, subset["weights"], test)})
     out["best"] = out["subsets"][0]
     out["note"] = SUBSET_NOTE
-    out["pools"] = {}
-    members_val = {m: val_probs[m] for m in weights}
-    for other in POOL_TEXT:
-        w = weights if other == pool else fit_ensemble_weights(y_val, members_val, other)
+    out["pools"] = {pool: dict(every)}  # the other pool with weights fitted for it
+    for other in (p for p in POOL_TEXT if p != pool):
+        w = fit_ensemble_weights(y_val, {m: val_probs[m] for m in weights}, other)
         v = _mix(w, val_probs, other)
         out["pools"][other] = {
             **scores(list(w), w, _mix(w, probs, other)),

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from seqdoodle.ensembles import check_pool, pool_probs
+from seqdoodle.ensembles import DEFAULT_POOL, check_pool, pool_probs
 from seqdoodle.errors import DataFormatError
 
 FRACTIONS = tuple(round(0.1 * i, 1) for i in range(1, 11))
@@ -175,7 +175,7 @@ def evaluate_partial(
     max_strokes: int = MAX_STROKES,
     weights: Mapping[str, float] | None = None,
     progress=None,
-    pool: str = "log",
+    pool: str = DEFAULT_POOL,
 ) -> dict:
     """Top-1 and top-3 accuracy of each run (and their ensemble) on prefixes of drawings.
 
