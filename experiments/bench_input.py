@@ -1,7 +1,7 @@
 """
 Title: The input pipeline alone: bitmaps and augmented stroke drawings per second
 Description: Training batches of the real 8-class stroke set through the pipeline `train` uses
-(`Kind.batches` -> `seqdoodle.input_pipeline.batch_dataset`), no model.
+(`Kind.batches` -> `seqdoodle.kinds.pipeline.batch_dataset`), no model.
 
 Measures, in this one process, drawings per second read from the `tf.data.Dataset` that feeds
 `Model.fit`: CNN bitmaps (shuffled, gathered from the memory map, float32) and stroke drawings
@@ -28,7 +28,7 @@ TARGETS = {"bitmaps_per_s": 50_000, "strokes_per_s": 20_000}  # one process, 2 c
 
 def pipeline_rate(batches, epochs: int = 2, repeat: int = 3, parallel: int | None = None) -> dict:
     """Best drawings/s over `repeat` passes of `epochs` epochs of `batches` through tf.data."""
-    from seqdoodle.input_pipeline import batch_dataset
+    from seqdoodle.kinds.pipeline import batch_dataset
 
     steps = batches.steps * epochs
     best = 0.0

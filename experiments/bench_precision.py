@@ -47,10 +47,10 @@ def model_rate(kind_name: str, precision: str, steps: int, n_classes: int = 26) 
     import numpy as np
     import tensorflow as tf
 
-    from seqdoodle.distribute import precision_policy
     from seqdoodle.kinds import get_kind
+    from seqdoodle.kinds.inputs import StrokeFeatures
     from seqdoodle.models.task import compile_classifier
-    from seqdoodle.preprocess import StrokeFeatures
+    from seqdoodle.training.distribute import precision_policy
 
     kind = get_kind(kind_name)
     rng = np.random.default_rng(0)

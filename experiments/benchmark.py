@@ -394,7 +394,7 @@ class Benchmark:
 
     def render(self) -> dict:
         """`render_bitmaps` and stroke-3 encoders on real simplified drawings, best of repeats."""
-        from seqdoodle.preprocess import StrokeFeatures, stroke_batch
+        from seqdoodle.kinds.inputs import StrokeFeatures, stroke_batch
         from seqdoodle.strokes.points import strokes_to_points
         from seqdoodle.strokes.raster import cairo_available, render_bitmaps
         from seqdoodle.strokes.sequence import drawing_to_stroke3, points_to_stroke3
@@ -441,7 +441,7 @@ class Benchmark:
         s = self.scale
         out = self.work / f"ds_{name}"
         if name == "bitmaps345":
-            from seqdoodle.categories import all_categories
+            from seqdoodle.datasets.categories import all_categories
 
             classes = list(all_categories())[: s.npy_classes]
             need = 3.2 * len(classes) * s.npy_per_class * 784 + 1e9  # inputs, parts, output
@@ -500,7 +500,7 @@ class Benchmark:
 
     def stroke_features(self):
         """The stroke encoding fitted on the 8-class set's training split, as training does."""
-        from seqdoodle.preprocess import fit_stroke_features
+        from seqdoodle.kinds.inputs import fit_stroke_features
 
         if self._stroke_features is None:
             ds = self.dataset("strokes8")
@@ -511,8 +511,8 @@ class Benchmark:
 
     def batches(self, kind: str, ds, split: str = "train"):
         """The training pipeline's batch source for `kind` on `ds` (train: shuffled, augmented)."""
-        from seqdoodle.batches import BitmapBatches, StrokeBatches
         from seqdoodle.kinds import get_kind
+        from seqdoodle.kinds.batches import BitmapBatches, StrokeBatches
 
         batch_size = get_kind(kind).defaults.batch_size
         train = split == "train"
@@ -558,9 +558,9 @@ class Benchmark:
 
     def inference(self) -> dict:
         """Latency (batch 1) and throughput of reloaded run folders, from raw strokes."""
-        from seqdoodle.artifacts import load_run
-        from seqdoodle.evaluation import measure_latency
-        from seqdoodle.preprocess import drawing_inputs
+        from seqdoodle.kinds.inputs import drawing_inputs
+        from seqdoodle.runs.evaluate import measure_latency
+        from seqdoodle.runs.folder import load_run
         from seqdoodle.training import train
 
         ds = self.dataset("strokes8")
@@ -744,8 +744,8 @@ def new_model(kind: str, arch: str, num_classes: int, features=None):
     import keras
 
     from seqdoodle.kinds import get_kind
+    from seqdoodle.kinds.inputs import StrokeFeatures, bitmap_config
     from seqdoodle.models.task import compile_classifier
-    from seqdoodle.preprocess import StrokeFeatures, bitmap_config
 
     model_kind = get_kind(kind)
     keras.utils.set_random_seed(0)

@@ -47,12 +47,12 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import seqdoodle  # noqa: E402
-from seqdoodle.batches import predict_dataset  # noqa: E402
+from seqdoodle.comparison.scoring import compare_models  # noqa: E402
+from seqdoodle.evaluation.early import dataset_drawings, evaluate_partial, plot_partial  # noqa: E402
 from seqdoodle.fileio import write_json  # noqa: E402
-from seqdoodle.kinds import get_kind  # noqa: E402
-from seqdoodle.model_comparison import compare_models  # noqa: E402
-from seqdoodle.partial import dataset_drawings, evaluate_partial, plot_partial  # noqa: E402
+from seqdoodle.kinds import get_kind
 from seqdoodle.plots import save_figure  # noqa: E402
+from seqdoodle.runs.inference import predict_dataset
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -198,7 +198,8 @@ print(f"  ensemble weights {comparison.weights}; best subset {best.get('members'
 
 Every test drawing (a seeded sample of `--partial`) is cut to its first 10%, ..., 100% of points
 and to its first 1 ... 5 strokes; each prefix is re-normalised the way the server normalises a
-drawing in progress (`seqdoodle.partial.normalize_drawing`) and predicted by each model and by
+drawing in progress (`seqdoodle.evaluation.early.normalize_drawing`) and predicted by each model
+and by
 the fitted ensemble. A bitmap model sees the prefix rendered; the stroke model its sequence.
 """
 

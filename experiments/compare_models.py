@@ -35,7 +35,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import seqdoodle  # noqa: E402
-from seqdoodle.categories import parse_class_list  # noqa: E402
+from seqdoodle.datasets.categories import parse_class_list  # noqa: E402
 from seqdoodle.fileio import write_json  # noqa: E402
 from seqdoodle.plots import save_figure  # noqa: E402
 from seqdoodle.reports import summary_table  # noqa: E402

@@ -33,8 +33,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
-
 from seqdoodle.encoders import Augmentation, fit_sequences  # noqa: E402
+
 from seqdoodle.fileio import atomic_write, write_json  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"

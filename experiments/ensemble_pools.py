@@ -5,7 +5,8 @@ fitted on the validation split, scored by cross-validation on that split and on 
 
 ## Introduction
 
-An ensemble turns each model's probabilities into one answer. `seqdoodle.ensembles` knows two
+An ensemble turns each model's probabilities into one answer. `seqdoodle.evaluation.ensembles`
+knows two
 pools: the weighted mean (`linear`) and the weighted geometric mean, renormalised (`log`). Both
 fit their weights on the validation split by log-loss. They differ most where the models
 disagree: under the mean a class one model is sure of can win although another model rules it
@@ -39,11 +40,11 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import seqdoodle  # noqa: E402
-from seqdoodle.batches import predict_dataset  # noqa: E402
-from seqdoodle.ensembles import POOLS, fit_ensemble_weights, pool_probs  # noqa: E402
+from seqdoodle.evaluation.ensembles import POOLS, fit_ensemble_weights, pool_probs  # noqa: E402
+from seqdoodle.evaluation.metrics import top_k_accuracy  # noqa: E402
 from seqdoodle.fileio import write_json  # noqa: E402
-from seqdoodle.metrics import top_k_accuracy  # noqa: E402
 from seqdoodle.plots import save_figure  # noqa: E402
+from seqdoodle.runs.inference import predict_dataset
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -40,11 +40,11 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import seqdoodle  # noqa: E402
-from seqdoodle.categories import parse_class_list  # noqa: E402
+from seqdoodle.datasets.categories import parse_class_list  # noqa: E402
 from seqdoodle.datasets.prepare import prepare  # noqa: E402
 from seqdoodle.datasets.prepared import DatasetWriter, PreparedDataset  # noqa: E402
 from seqdoodle.fileio import write_json  # noqa: E402
-from seqdoodle.kinds import get_kind  # noqa: E402
+from seqdoodle.kinds import get_kind
 from seqdoodle.plots import save_figure  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

@@ -133,8 +133,8 @@ Mirror averaging is switched off to train, then both ways of predicting are scor
 
 def run_variant(settings: dict) -> dict:
     import keras
-
     from seqdoodle.encoders import BitmapEncoder, add_classifier_head
+
     from seqdoodle.models.task import compile_classifier
 
     keras.utils.set_random_seed(args.seed)

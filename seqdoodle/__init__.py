@@ -6,15 +6,15 @@ TensorFlow until a model is needed.
 
 from __future__ import annotations
 
-import importlib
+from seqdoodle._compat import install_aliases, lazy_exports
 
 __version__ = "0.1.0"
 
-# name -> module holding it, or (module, name in that module).
+# name -> module holding it, or (module, name there; None: the module itself).
 _EXPORTS = {
     "Drawing": "seqdoodle.datasets.records",
-    "all_categories": "seqdoodle.categories",
-    "check_class": "seqdoodle.categories",
+    "all_categories": "seqdoodle.datasets.categories",
+    "check_class": "seqdoodle.datasets.categories",
     "strokes_to_points": "seqdoodle.strokes.points",
     "points_to_strokes": "seqdoodle.strokes.points",
     "render_bitmap": "seqdoodle.strokes.raster",
@@ -30,34 +30,22 @@ _EXPORTS = {
     "write_synthetic": "seqdoodle.datasets.synthetic",
     "prepare": "seqdoodle.datasets.prepare",
     "PreparedDataset": "seqdoodle.datasets.prepared",
-    "load_run": "seqdoodle.artifacts",
-    "Run": "seqdoodle.artifacts",
-    "predict": "seqdoodle.inference",
-    "load_inputs": "seqdoodle.inference",
-    "image_to_bitmap": "seqdoodle.images",
+    "load_run": "seqdoodle.runs.folder",
+    "Run": "seqdoodle.runs.folder",
+    "predict": "seqdoodle.runs.predict",
+    "load_inputs": "seqdoodle.runs.inputs",
+    "image_to_bitmap": "seqdoodle.datasets.images",
     "train": "seqdoodle.training",
-    "evaluate": ("seqdoodle.evaluation", "evaluate_run"),
-    "evaluate_predictions": "seqdoodle.evaluation",
-    "compare": "seqdoodle.compare_runs",
-    "compare_predictions": "seqdoodle.model_comparison",
-    "analyze": "seqdoodle.analysis",
-    "encoders": "seqdoodle.encoders",
+    "evaluate": ("seqdoodle.runs.evaluate", "evaluate_run"),
+    "evaluate_predictions": "seqdoodle.evaluation.report",
+    "compare": "seqdoodle.comparison.job",
+    "compare_predictions": "seqdoodle.comparison.scoring",
+    "analyze": "seqdoodle.reports.analysis",
+    "encoders": ("seqdoodle.sequences", None),
 }
 
 
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'seqdoodle' has no attribute {name!r}")
-    target = _EXPORTS[name]
-    module_name, attr = target if isinstance(target, tuple) else (target, name)
-    module = importlib.import_module(module_name)
-    value = getattr(module, attr, module)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_EXPORTS))
-
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+install_aliases()
 
 __all__ = ["__version__", *_EXPORTS]

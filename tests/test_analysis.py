@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from seqdoodle.analysis import analyze
 from seqdoodle.cli import app
 from seqdoodle.errors import MissingFileError, UnknownClassError
+from seqdoodle.reports.analysis import analyze
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

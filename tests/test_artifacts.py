@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from seqdoodle.artifacts import CLASSES_FILE, CONFIG_FILE, MODEL_FILE, load_run, save_run
 from seqdoodle.datasets.prepared import DatasetWriter, PreparedDataset
 from seqdoodle.datasets.records import Drawing
 from seqdoodle.errors import DataFormatError, MissingFileError
+from seqdoodle.runs.folder import CLASSES_FILE, CONFIG_FILE, MODEL_FILE, load_run, save_run
 from seqdoodle.strokes.points import strokes_to_points
 from seqdoodle.strokes.raster import render_bitmap
 
@@ -135,7 +135,7 @@ def make_cnn_run(folder, classes=SHAPE_CLASSES, dataset_sha: str | None = None):
 
 def make_rnn_run(folder, classes=SHAPE_CLASSES):
     """Save the pooled stroke model as a stroke run; returns the folder."""
-    from seqdoodle.preprocess import StrokeFeatures
+    from seqdoodle.kinds.inputs import StrokeFeatures
 
     config = {"kind": "rnn", "arch": "pooled", "input": StrokeFeatures().to_config()}
     return save_run(folder, pooled_stroke_model(len(classes)), config, classes)
@@ -377,7 +377,7 @@ def test_stroke_run_dataset_fast_path_and_bitmap_only_refusal(tmp_path):
 
 
 def test_predict_dataset_keeps_the_order_of_rows_with_repeats(tmp_path):
-    from seqdoodle.batches import predict_dataset
+    from seqdoodle.runs.inference import predict_dataset
 
     drawings = shape_drawings(per_class=3)
     dataset = make_dataset(tmp_path / "ds", drawings, with_strokes=False)

@@ -1,6 +1,6 @@
 import pytest
 
-from seqdoodle.categories import all_categories, check_class, parse_class_list
+from seqdoodle.datasets.categories import all_categories, check_class, parse_class_list
 from seqdoodle.errors import UnknownClassError
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from seqdoodle.artifacts import MODEL_FILE, load_run
 from seqdoodle.cli import app
-from seqdoodle.evaluation import evaluate_predictions, load_predictions
+from seqdoodle.evaluation.report import evaluate_predictions, load_predictions
 from seqdoodle.reports import per_class_table, predictions_table
+from seqdoodle.runs.folder import MODEL_FILE, load_run
 from tests.test_artifacts import (
     SHAPE_CLASSES,
     draw_image,

@@ -10,18 +10,18 @@ import pytest
 from typer.testing import CliRunner
 
 from seqdoodle.cli import app
-from seqdoodle.ensembles import (
+from seqdoodle.comparison.scoring import compare_models, compare_predictions
+from seqdoodle.comparison.statistics import holm_adjust, mcnemar_exact, per_class_best
+from seqdoodle.errors import DataFormatError
+from seqdoodle.evaluation.ensembles import (
     ensemble_subsets,
     fit_ensemble_weights,
     log_loss,
     mix_probs,
     pool_probs,
 )
-from seqdoodle.errors import DataFormatError
-from seqdoodle.metrics import expected_calibration_error, top_k_accuracy
-from seqdoodle.model_comparison import compare_models, compare_predictions
+from seqdoodle.evaluation.metrics import expected_calibration_error, top_k_accuracy
 from seqdoodle.reports import Section, format_p, markdown_table, pct, summary_table
-from seqdoodle.statistics import holm_adjust, mcnemar_exact, per_class_best
 
 CLASSES = ["cat", "dog", "owl", "fish", "tree"]
 
@@ -243,8 +243,8 @@ def _dataset(folder):
 
 @pytest.fixture(scope="module")
 def three_runs(tmp_path_factory):
+    from seqdoodle.evaluation.predictions import save_predictions
     from seqdoodle.fileio import sha256_file
-    from seqdoodle.predictions import save_predictions
     from tests.test_artifacts import SHAPE_CLASSES, make_cnn_run, make_rnn_run
 
     root = tmp_path_factory.mktemp("many")
@@ -261,7 +261,7 @@ def three_runs(tmp_path_factory):
 
 
 def test_compare_three_runs_writes_one_entry_per_run(three_runs, tmp_path):
-    from seqdoodle.compare_runs import compare
+    from seqdoodle.comparison.job import compare
 
     ds, runs, fake = three_runs
     out = tmp_path / "r"
@@ -299,7 +299,7 @@ def test_compare_three_runs_writes_one_entry_per_run(three_runs, tmp_path):
 def test_compare_sections_hook(three_runs, tmp_path):
     from matplotlib.figure import Figure
 
-    from seqdoodle.compare_runs import compare
+    from seqdoodle.comparison.job import compare
 
     ds, runs, _ = three_runs
     seen = {}
@@ -353,7 +353,7 @@ def test_evaluate_run_library_call(three_runs, tmp_path):
 
 
 def test_partial_curves_in_compare_and_evaluate(three_runs, tmp_path):
-    from seqdoodle.compare_runs import compare
+    from seqdoodle.comparison.job import compare
 
     ds, runs, _ = three_runs
     report = compare(runs=runs[:2], data=ds.path, out=tmp_path / "p", progress=False, partial=4)
@@ -372,7 +372,7 @@ def test_partial_curves_in_compare_and_evaluate(three_runs, tmp_path):
 
 def test_compare_opens_and_hashes_the_dataset_once(three_runs, tmp_path, monkeypatch):
     import seqdoodle.fileio as fileio
-    from seqdoodle.compare_runs import compare
+    from seqdoodle.comparison.job import compare
     from seqdoodle.datasets.prepared import PreparedDataset
 
     ds, runs, _ = three_runs

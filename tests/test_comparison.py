@@ -9,18 +9,18 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from seqdoodle.ensembles import ensemble_probs, fit_ensemble_weight, pool_probs
-from seqdoodle.errors import DataFormatError
-from seqdoodle.evaluation import EvaluationReport, top_k_accuracy
-from seqdoodle.model_comparison import compare_predictions
-from seqdoodle.plots.evaluation import plot_wrong_predictions
-from seqdoodle.reports import write_report
-from seqdoodle.statistics import (
+from seqdoodle.comparison.scoring import compare_predictions
+from seqdoodle.comparison.statistics import (
     PairedComparison,
     bootstrap_accuracy_difference,
     mcnemar_exact,
     per_class_winners,
 )
+from seqdoodle.errors import DataFormatError
+from seqdoodle.evaluation.ensembles import ensemble_probs, fit_ensemble_weight, pool_probs
+from seqdoodle.evaluation.report import EvaluationReport, top_k_accuracy
+from seqdoodle.plots.evaluation import plot_wrong_predictions
+from seqdoodle.reports import write_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

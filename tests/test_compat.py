@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqdoodle.artifacts import load_run
 from seqdoodle.datasets.records import Drawing
+from seqdoodle.runs.folder import load_run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "runs_fc5b9ec"
 
@@ -54,10 +54,10 @@ def test_a_new_run_predicts_the_same_after_its_preset_is_edited(tmp_path, monkey
 
     import keras
 
-    from seqdoodle.artifacts import save_run
     from seqdoodle.kinds import get_kind
+    from seqdoodle.kinds.inputs import StrokeFeatures, bitmap_config
     from seqdoodle.models import presets as preset_module
-    from seqdoodle.preprocess import StrokeFeatures, bitmap_config
+    from seqdoodle.runs.folder import save_run
 
     model_kind = get_kind(kind)
     if model_kind.needs_strokes:

@@ -146,7 +146,7 @@ def test_precision_policy_is_scoped_and_keeps_a_float32_head():
     assert model.layers[-1].compute_dtype == "float32"
     assert any(layer.compute_dtype == "bfloat16" for layer in model.layers)
     assert model(np.zeros((1, 28, 28, 1), np.float32)).dtype == "float32"
-    from seqdoodle.preprocess import StrokeFeatures
+    from seqdoodle.kinds.inputs import StrokeFeatures
 
     config = StrokeFeatures(scale=(0.1, 0.1), scale_in_model=True).to_config()
     for precision in ("mixed_bfloat16", "mixed_float16"):
@@ -259,8 +259,8 @@ def _committed_epoch(out: Path) -> int:
 
 @pytest.mark.slow
 def test_two_workers_train_one_run_resume_after_a_kill_and_match_one_process(doodles, tmp_path):
-    from seqdoodle.artifacts import load_run
     from seqdoodle.datasets.prepared import PreparedDataset
+    from seqdoodle.runs.folder import load_run
     from seqdoodle.training import train
 
     epochs, out = 6, tmp_path / "multi"

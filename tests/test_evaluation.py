@@ -12,16 +12,14 @@ from sklearn import metrics as skm
 
 from seqdoodle.datasets.records import Drawing
 from seqdoodle.errors import DataFormatError, MissingFileError
-from seqdoodle.evaluation import (
+from seqdoodle.evaluation.report import (
     EvaluationReport,
     confusion_matrix,
-    evaluate,
     evaluate_predictions,
     expected_calibration_error,
     load_predictions,
     macro_f1,
     map_at_3,
-    measure_latency,
     per_class_accuracy,
     predicted_labels,
     report_from_predictions,
@@ -35,6 +33,7 @@ from seqdoodle.plots.evaluation import (
     plot_per_class_accuracy,
     plot_wrong_predictions,
 )
+from seqdoodle.runs.evaluate import evaluate, measure_latency
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -17,7 +17,7 @@ FORMATS = {"onnx": "model.onnx", "tflite": "model.tflite", "savedmodel": "model_
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """The small saved runs (12 synthetic classes), loaded once."""
-    from seqdoodle.artifacts import load_run
+    from seqdoodle.runs.folder import load_run
 
     if not (FIXTURE_RUNS / "cnn" / "config.json").is_file():
         pytest.fail(f"the saved-run fixture is missing at {FIXTURE_RUNS}", pytrace=False)
@@ -57,7 +57,7 @@ def by_hand(kind: str, run, drawings) -> list[np.ndarray]:
 @pytest.mark.parametrize("fmt", list(FORMATS))
 @pytest.mark.parametrize("kind", ["cnn", "rnn"])
 def test_round_trip(runs, kind, fmt, tmp_path):
-    from seqdoodle.export import RUNTIMES, export_run
+    from seqdoodle.export.keras_export import RUNTIMES, export_run
 
     run = runs[kind]
     out = tmp_path / FORMATS[fmt]
@@ -92,7 +92,7 @@ def test_round_trip(runs, kind, fmt, tmp_path):
 def test_onnx_stroke_model_takes_any_length_and_batch(runs, tmp_path):
     import onnxruntime as ort
 
-    from seqdoodle.export import export_run
+    from seqdoodle.export.keras_export import export_run
 
     run = runs["rnn"]
     export_run(run, "onnx", tmp_path / "rnn.onnx", n_check=4)
@@ -103,7 +103,7 @@ def test_onnx_stroke_model_takes_any_length_and_batch(runs, tmp_path):
         x[:, :, :2] = rng.normal(0, 0.05, (batch, length, 2))
         x[:, -1, 2] = 1
         got = session.run(None, {"strokes": x})[0]
-        from seqdoodle.export import raw_input_model
+        from seqdoodle.export.keras_export import raw_input_model
 
         want = np.asarray(raw_input_model(run).predict_on_batch(x))
         assert got.shape == (batch, len(run.classes))
@@ -113,7 +113,7 @@ def test_onnx_stroke_model_takes_any_length_and_batch(runs, tmp_path):
 @pytest.mark.slow
 def test_a_disagreeing_export_leaves_nothing(runs, tmp_path):
     from seqdoodle.errors import DataFormatError
-    from seqdoodle.export import export_run
+    from seqdoodle.export.keras_export import export_run
 
     out = tmp_path / "cnn.onnx"
     with pytest.raises(DataFormatError, match="disagrees with Keras.*nothing written"):
@@ -124,7 +124,7 @@ def test_a_disagreeing_export_leaves_nothing(runs, tmp_path):
 @pytest.mark.slow
 def test_a_failed_export_keeps_an_older_file(runs, tmp_path):
     from seqdoodle.errors import DataFormatError
-    from seqdoodle.export import export_run
+    from seqdoodle.export.keras_export import export_run
 
     out = tmp_path / "cnn.tflite"
     out.write_bytes(b"older")
@@ -137,7 +137,7 @@ def test_a_failed_export_keeps_an_older_file(runs, tmp_path):
 
 def test_bad_arguments_are_one_line(runs, tmp_path):
     from seqdoodle.errors import DataFormatError
-    from seqdoodle.export import export_run
+    from seqdoodle.export.keras_export import export_run
 
     with pytest.raises(DataFormatError, match="unknown export format 'coreml'"):
         export_run(runs["cnn"], "coreml", tmp_path / "m.mlmodel")
@@ -152,7 +152,7 @@ def test_bad_arguments_are_one_line(runs, tmp_path):
 
 
 def test_old_stroke_runs_are_wrapped_with_their_scale(runs):
-    from seqdoodle.export import raw_input_model, stroke_scale
+    from seqdoodle.export.keras_export import raw_input_model, stroke_scale
 
     run = runs["rnn"]
     scale = stroke_scale(run)
@@ -190,7 +190,7 @@ def test_cli_export_prints_the_check(runs, tmp_path):
 
 
 def test_a_format_that_cannot_hold_the_model_says_why(runs, tmp_path, monkeypatch):
-    import seqdoodle.export as export
+    import seqdoodle.export.keras_export as export
     from seqdoodle.errors import DataFormatError
 
     def refuse(run, model, fmt, tmp):
@@ -210,7 +210,7 @@ def test_a_format_that_cannot_hold_the_model_says_why(runs, tmp_path, monkeypatc
 def test_stroke_litert_with_select_tf_ops_is_refused_in_one_line(runs, tmp_path, monkeypatch):
     """Keras' default LiteRT export of the masked LSTM needs Select TF ops (Flex), which the
     interpreter of pip TensorFlow does not run; the export says so and leaves nothing."""
-    import seqdoodle.export as export
+    import seqdoodle.export.keras_export as export
     from seqdoodle.errors import DataFormatError
 
     def keras_default(run, model, fmt, tmp):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from seqdoodle.datasets.images import image_to_bitmap, ink_map, ink_to_bitmap, line_width
 from seqdoodle.errors import DataFormatError, MissingFileError
-from seqdoodle.images import image_to_bitmap, ink_map, ink_to_bitmap, line_width
 from seqdoodle.strokes.raster import render_bitmap
 from tests.test_artifacts import SHAPE_CLASSES, draw_image, shape_strokes
 

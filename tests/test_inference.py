@@ -7,15 +7,14 @@ import json
 import numpy as np
 import pytest
 
-from seqdoodle.artifacts import load_run
 from seqdoodle.datasets.records import Drawing
 from seqdoodle.errors import DataFormatError, MissingFileError, UnknownClassError
-from seqdoodle.inference import (
+from seqdoodle.runs.folder import load_run
+from seqdoodle.runs.inputs import expand_inputs, load_inputs
+from seqdoodle.runs.predict import (
     dataset_predictions,
-    expand_inputs,
     folder_drawings,
     folder_predictions,
-    load_inputs,
     predict,
     top_classes,
 )

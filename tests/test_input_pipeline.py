@@ -62,7 +62,7 @@ def test_batch_encoding_is_bit_exact_with_one_drawing_at_a_time(normalize, flag,
 
 
 def test_batch_encoding_equals_preprocess_stroke_batch():
-    from seqdoodle.preprocess import StrokeFeatures, stroke_batch
+    from seqdoodle.kinds.inputs import StrokeFeatures, stroke_batch
 
     features = StrokeFeatures(scale=(0.05, 0.09))
     old = stroke_batch(DRAWINGS[:64], features)
@@ -176,7 +176,7 @@ class _ToyBatches:
 
 
 def test_batch_dataset_is_parallel_ordered_and_resumable():
-    from seqdoodle.input_pipeline import batch_dataset
+    from seqdoodle.kinds.pipeline import batch_dataset
 
     toy = _ToyBatches()
 

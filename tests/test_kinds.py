@@ -10,7 +10,13 @@ import pytest
 from typer.testing import CliRunner
 
 from seqdoodle.errors import DataFormatError
-from seqdoodle.kinds import REGISTRY, ModelKind, TrainDefaults, all_kinds, get_kind, kind_names
+from seqdoodle.kinds import (
+    REGISTRY,
+    all_kinds,
+    get_kind,
+    kind_names,
+)
+from seqdoodle.kinds.base import ModelKind, TrainDefaults
 
 
 def test_names_follow_the_registry_and_unknown_kinds_list_the_choices():
@@ -70,7 +76,7 @@ def test_the_train_commands_come_from_the_registry():
 
 
 def test_input_specs_name_the_documented_raw_inputs():
-    from seqdoodle.preprocess import StrokeFeatures, bitmap_config
+    from seqdoodle.kinds.inputs import StrokeFeatures, bitmap_config
 
     cnn = get_kind("cnn").input_spec(bitmap_config(28))
     assert cnn["shape"] == [None, 28, 28, 1] and cnn["dtype"] == "float32"

@@ -9,7 +9,7 @@ import pytest
 
 from seqdoodle.datasets.records import Drawing
 from seqdoodle.errors import DataFormatError
-from seqdoodle.partial import (
+from seqdoodle.evaluation.early import (
     evaluate_partial,
     normalize_drawing,
     partial_drawings,
@@ -134,7 +134,7 @@ def test_plot_partial_draws_both_panels():
 
 
 def test_report_section_holds_the_curves_and_a_figure():
-    from seqdoodle.partial import partial_section
+    from seqdoodle.evaluation.early import partial_section
 
     result = evaluate_partial({"a": CountingRun(2)}, [Drawing("many", strokes=THREE)],
                               fractions=[0.5, 1.0], max_strokes=1)  # fmt: skip

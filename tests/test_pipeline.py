@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from seqdoodle.cli import app
-from seqdoodle.compare_runs import compare
+from seqdoodle.comparison.job import compare
 from seqdoodle.errors import DataFormatError, MissingFileError, UnknownClassError
 from seqdoodle.reports import summary_table
 

@@ -11,7 +11,7 @@ from seqdoodle.datasets.prepared import DatasetWriter, PreparedDataset
 from seqdoodle.datasets.records import Drawing
 from seqdoodle.datasets.synthetic import synthetic_drawings
 from seqdoodle.errors import DataFormatError
-from seqdoodle.preprocess import (
+from seqdoodle.kinds.inputs import (
     StrokeFeatures,
     bitmap_batch,
     bitmap_config,

@@ -10,8 +10,8 @@ import pytest
 
 from seqdoodle import encoders, sequence_data, sequences
 from seqdoodle.errors import DataFormatError
-from seqdoodle.sequence_data import Augmentation, SequenceBatches, stratified_folds
-from seqdoodle.sequences import build_sequence_classifier, fit_sequences, pad_sequences
+from seqdoodle.sequences.data import Augmentation, SequenceBatches, stratified_folds
+from seqdoodle.sequences.recipe import build_sequence_classifier, fit_sequences, pad_sequences
 
 TINY = {
     "conv_filters": [8, 8],

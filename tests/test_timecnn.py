@@ -133,8 +133,8 @@ def test_drawing_inputs_simplify_raw_and_refuse_bitmaps():
 
 
 def test_train_save_load_and_predict_a_timecnn_run(data, tmp_path):
-    from seqdoodle.artifacts import load_run
-    from seqdoodle.batches import predict_dataset
+    from seqdoodle.runs.folder import load_run
+    from seqdoodle.runs.inference import predict_dataset
     from seqdoodle.training import train
 
     summary = train("timecnn", data.path, tmp_path / "run", epochs=1, progress=False)
@@ -149,7 +149,7 @@ def test_train_save_load_and_predict_a_timecnn_run(data, tmp_path):
 
 @pytest.fixture(scope="module")
 def default_run(data, tmp_path_factory):
-    from seqdoodle.artifacts import load_run
+    from seqdoodle.runs.folder import load_run
     from seqdoodle.training import train
 
     out = tmp_path_factory.mktemp("timecnn_run") / "run"
@@ -159,7 +159,7 @@ def default_run(data, tmp_path_factory):
 
 @pytest.mark.parametrize("fmt, name", [("onnx", "m.onnx"), ("tflite", "m.tflite")])
 def test_a_mirror_averaged_run_exports_and_agrees_with_keras(default_run, tmp_path, fmt, name):
-    from seqdoodle.export import export_run
+    from seqdoodle.export.keras_export import export_run
     from seqdoodle.models.encoders import BitmapEncoder
     from tests.models.helpers import all_layers
 

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from seqdoodle.artifacts import load_run
-from seqdoodle.batches import BitmapBatches, StrokeBatches
 from seqdoodle.cli import app
 from seqdoodle.datasets.prepare import prepare
 from seqdoodle.errors import DataFormatError, MissingFileError
+from seqdoodle.kinds.batches import BitmapBatches, StrokeBatches
+from seqdoodle.kinds.inputs import StrokeFeatures
 from seqdoodle.models.cnn import build_bitmap_classifier
 from seqdoodle.models.task import replace_head
-from seqdoodle.preprocess import StrokeFeatures
+from seqdoodle.runs.folder import load_run
 from seqdoodle.training import cosine_lr, train
 
 CLASSES = ["circle", "square", "star"]

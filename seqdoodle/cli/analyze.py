@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from seqdoodle.categories import parse_class_list
 from seqdoodle.cli.app import app, handle_errors
+from seqdoodle.datasets.categories import parse_class_list
 
 
 @app.command("analyze")
@@ -47,8 +47,8 @@ def analyze_command(
     Writes PNG figures, summary.md (one table per source kind) and summary.json into --out.
     Only the first --per-class drawings of each class are read, never whole large files.
     """
-    from seqdoodle.analysis import analyze
     from seqdoodle.datasets.plan import make_filter
+    from seqdoodle.reports.analysis import analyze
 
     names = parse_class_list(classes) if classes else None
     src = source[0] if len(source) == 1 else source

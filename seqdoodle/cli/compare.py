@@ -12,14 +12,14 @@ from typing import Annotated
 
 import typer
 
-from seqdoodle.categories import parse_class_list
 from seqdoodle.cli.app import CnnArch, RnnArch, app, handle_errors, refuse_together, usage_error
+from seqdoodle.datasets.categories import parse_class_list
 from seqdoodle.fileio import write_json
 from seqdoodle.kinds import choices_text
 
 
 class Pool(str, Enum):
-    """How the ensemble pools the models' probabilities (`seqdoodle.ensembles`)."""
+    """How the ensemble pools the models' probabilities (`seqdoodle.evaluation.ensembles`)."""
 
     log = "log"
     linear = "linear"
@@ -155,7 +155,7 @@ def compare_command(
     are significant (exact McNemar test, paired bootstrap interval; Holm-adjusted for three or
     more models, with ensembles of every subset fitted on the validation split).
     """
-    from seqdoodle.compare_runs import compare
+    from seqdoodle.comparison.job import compare
     from seqdoodle.reports import summary_table
 
     if data is not None and source:

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from seqdoodle.categories import parse_class_list
 from seqdoodle.cli.app import app, handle_errors
+from seqdoodle.datasets.categories import parse_class_list
 
 
 class Target(str, Enum):

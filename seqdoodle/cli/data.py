@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from seqdoodle.categories import all_categories
 from seqdoodle.cli.app import app, handle_errors
+from seqdoodle.datasets.categories import all_categories
 
 
 @app.command("classes")

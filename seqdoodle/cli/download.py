@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from seqdoodle import fileio
-from seqdoodle.categories import all_categories, parse_class_list
 from seqdoodle.cli.app import app, handle_errors, is_interactive, usage_error
+from seqdoodle.datasets.categories import all_categories, parse_class_list
 from seqdoodle.datasets.sources import download
 
 

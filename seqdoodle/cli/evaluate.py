@@ -95,7 +95,7 @@ def evaluate_command(
         json_path = out / "report.json" if json_path is None else json_path
         plots = out if plots is None else plots
         predictions = out / "predictions.npz" if predictions is None else predictions
-    from seqdoodle.evaluation import evaluate_run
+    from seqdoodle.runs.evaluate import evaluate_run
 
     result = evaluate_run(
         run_path,

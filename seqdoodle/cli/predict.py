@@ -61,8 +61,8 @@ def predict_command(
         clash = next((p for p in inputs if p.resolve() == target), None)
         if clash is not None:
             raise usage_error(f"--json {json_path} would overwrite the input {clash}")
-    from seqdoodle.artifacts import load_run
-    from seqdoodle.inference import iter_predictions
+    from seqdoodle.runs.folder import load_run
+    from seqdoodle.runs.predict import iter_predictions
 
     run = load_run(run_path)
     if submission is not None:

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from seqdoodle.categories import parse_class_list
 from seqdoodle.cli.app import app, handle_errors, usage_error
+from seqdoodle.datasets.categories import parse_class_list
 
 
 @app.command("prepare")

@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 
 from seqdoodle.cli.app import arch_enum, arch_help, handle_errors, train_app, usage_error
-from seqdoodle.kinds import ModelKind, all_kinds
+from seqdoodle.kinds import all_kinds
+from seqdoodle.kinds.base import ModelKind
 
 Data = Annotated[
     Path, typer.Option("--data", help="Prepared dataset folder (see `seqdoodle prepare`).")

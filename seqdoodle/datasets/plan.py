@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from seqdoodle.categories import all_categories, check_class
+from seqdoodle.datasets.categories import all_categories, check_class
 from seqdoodle.errors import DataFormatError, MissingFileError, UnknownClassError
 
 SYNTHETIC = "synthetic"

@@ -31,7 +31,7 @@ from rich.progress import (
 )
 
 from seqdoodle import fileio
-from seqdoodle.categories import parse_class_list
+from seqdoodle.datasets.categories import parse_class_list
 from seqdoodle.errors import DownloadError
 
 GOOGLE_BASE_URL = "https://storage.googleapis.com/quickdraw_dataset/full"

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqdoodle.categories import check_class, parse_class_list
+from seqdoodle.datasets.categories import check_class, parse_class_list
 from seqdoodle.datasets.records import Drawing
 from seqdoodle.errors import DataFormatError
 from seqdoodle.fileio import atomic_write

@@ -52,7 +52,7 @@ STROKE_ARCHS = {
     },
 }
 
-# Presets for sequence tasks other than doodles (`seqdoodle.sequences`); the encoder accepts
+# Presets for sequence tasks other than doodles (`seqdoodle.sequences.recipe`); the encoder accepts
 # them as `arch` too, the doodle model kinds do not list them.
 SEQUENCE_ARCHS = {
     # Small time-series datasets (tens to hundreds of series, one to a dozen channels): a

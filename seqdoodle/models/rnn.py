@@ -1,4 +1,4 @@
-"""Stroke Conv1D+LSTM: a headless encoder (`StrokeEncoder`), a softmax classifier, the `rnn` kind.
+"""Stroke Conv1D+LSTM: a headless encoder (`StrokeEncoder`) and a softmax classifier.
 
 Input convention: `(batch, time, n_features)` float32 stroke-3 rows (dx, dy, pen flag), or with a
 4th time channel, zero-padded at the end. A model built with a `scale` divides dx and dy by it
@@ -7,16 +7,13 @@ itself (`StrokeScale`, its first layer), so a saved model takes
 padding (`keras.layers.Masking(0.0)`: a real row is never all zeros), so padding never changes a
 prediction, whatever the batch's padding length.
 
-Keras is imported inside the functions, so the kind registry (and the CLI) can read this module's
-`KIND` without loading TensorFlow.
+Keras only. Keras is imported inside the functions, so the `rnn` kind
+(`seqdoodle.kinds.rnn`) can import this module without loading TensorFlow.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from seqdoodle.errors import DataFormatError
-from seqdoodle.kinds import ModelKind, TrainDefaults
 from seqdoodle.models.presets import STROKE_ARCHS
 
 STROKE_ARCH_NAMES = ("default", *(a for a in STROKE_ARCHS if a != "default"))
@@ -100,90 +97,3 @@ def build_stroke_classifier(
     return add_classifier_head(backbone, num_classes, dropout, name=f"stroke_rnn_{arch}", seed=seed)
 
 
-class StrokeKind(ModelKind):
-    """The `rnn` kind: stroke-3 sequences through the Conv1D + recurrent model."""
-
-    name = "rnn"
-    title = "stroke model"
-    summary = (
-        "Train the stroke Conv1D + recurrent model on a prepared dataset's stroke sequences.\n\n"
-        "Needs a dataset prepared from strokes (ndjson or synthetic). The dx/dy scale is fitted "
-        "on the training split and saved inside the model. Rerun the same command after an "
-        "interruption to continue from the last finished epoch."
-    )
-    archs = STROKE_ARCH_NAMES
-    arch_help = {
-        "default": "strided Conv1D + BiLSTM-96, fast",
-        "tutorial": "3 BiLSTM-128",
-    }
-    input_type = "stroke3"
-    needs_strokes = True
-    # Sized for 2 CPU cores: ~13k stroke drawings in < 15 minutes.
-    defaults = TrainDefaults(epochs=30, batch_size=128, lr=2e-3, patience=5, dropout=0.3)
-    pad_multiple = 16
-
-    def head_dropout(self, arch: str) -> float:
-        return DEFAULT_DROPOUT.get(arch, self.defaults.dropout)
-
-    def features(self, input_config, source: str = "input config"):
-        """The run's `StrokeFeatures` (`scale_in_model` says whether the model scales itself)."""
-        from seqdoodle.preprocess import StrokeFeatures
-
-        return StrokeFeatures.from_config(input_config, source)
-
-    def check_input_config(self, input_config, source):
-        self.features(input_config, source)
-
-    def build_model(self, arch, n_classes, input_config, seed=None):
-        features = self.features(input_config)
-        return build_stroke_classifier(
-            n_classes,
-            arch=self.check_arch(arch),
-            n_features=features.n_features,
-            seed=seed,
-            scale=features.scale if features.scale_in_model else None,
-        )
-
-    def fit_input_config(self, ds, train_rows, seed=0) -> dict:
-        from seqdoodle.preprocess import fit_stroke_features
-
-        features = fit_stroke_features(ds, train_rows, seed=seed, scale_in_model=True)
-        return features.to_config()
-
-    def batches(self, ds, rows, batch_size, input_config, seed=0, train=False):
-        from seqdoodle.batches import StrokeBatches
-
-        features = self.features(input_config)
-        return StrokeBatches(ds, rows, batch_size, features, seed=seed, train=train)
-
-    def drawing_inputs(self, drawings, input_config):
-        from seqdoodle.preprocess import stroke_inputs
-
-        return stroke_inputs(drawings, self.features(input_config))
-
-    def prediction_order(self, drawings) -> np.ndarray:
-        """Drawings sorted by point count (stable), so batches hold similar lengths."""
-        counts = [
-            sum(len(s[0]) for s in d.strokes) if getattr(d, "strokes", None) else 0
-            for d in drawings
-        ]
-        return np.argsort(counts, kind="stable")
-
-    def input_spec(self, input_config):
-        features = self.features(input_config)
-        how = (
-            f"drawing_to_stroke3(simplified_strokes, normalize={features.normalize!r}, "
-            f"flag={features.flag!r}, max_len={features.max_len}, "
-            f"truncate={features.truncate!r}) as float32, zero-padded at the end"
-        )
-        if not features.scale_in_model:
-            how += f", dx and dy divided by {list(features.scale)}"
-        return {
-            "name": "strokes",
-            "shape": [None, None, features.n_features],
-            "dtype": "float32",
-            "how": how,
-        }
-
-
-KIND = StrokeKind()

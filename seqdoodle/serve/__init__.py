@@ -59,7 +59,7 @@ def serve(
         timeout_graceful_shutdown=3,
     )
     if workers > 1:
-        from seqdoodle.artifacts import load_run
+        from seqdoodle.runs.folder import load_run
 
         for run in runs:  # refuse a bad run folder here, in one line, not in every worker
             load_run(run)

@@ -124,7 +124,7 @@ def _looks_raw(strokes) -> bool:
     try:
         from seqdoodle.datasets.records import strokes_look_raw
     except ImportError:  # older layout
-        from seqdoodle.preprocess import is_raw as strokes_look_raw
+        from seqdoodle.kinds.inputs import is_raw as strokes_look_raw
     return strokes_look_raw(strokes)
 
 
@@ -152,7 +152,7 @@ class ServedRun:
 
     Attributes:
         name: str. The run's name in answers (its folder name).
-        run: `seqdoodle.artifacts.Run`.
+        run: `seqdoodle.runs.folder.Run`.
         backend: str. `"onnx"` or `"keras"` (see `seqdoodle.serve.backends`).
         bitmap_size: int or None. The side of the bitmaps a bitmap run takes.
     """
@@ -307,9 +307,9 @@ class Engine:
         """The runs' equally weighted log pool over their shared classes (`self.shared` order).
 
         The geometric mean of the runs' probabilities of those classes, renormalised
-        (`seqdoodle.ensembles.pool_probs`), as `compare` pools them by default.
+        (`seqdoodle.evaluation.ensembles.pool_probs`), as `compare` pools them by default.
         """
-        from seqdoodle.ensembles import pool_probs
+        from seqdoodle.evaluation.ensembles import pool_probs
 
         shared = [
             np.asarray(r, np.float64)[None, i]
@@ -351,7 +351,7 @@ def load_engine(
     Raises:
         MissingFileError, DataFormatError: a run folder that does not load (one line).
     """
-    from seqdoodle.artifacts import load_run
+    from seqdoodle.runs.folder import load_run
 
     paths = list(paths)
     return Engine([load_run(p) for p in paths], run_names(paths), max_batch, warm, backend)

@@ -92,7 +92,8 @@ def train(
             None for no limit. Defaults to 14.
         callbacks: list or None. Extra `keras.callbacks.Callback`s. Defaults to None.
         strategy: str. `"auto"`, `"default"`, `"mirrored"` or `"multiworker"`
-            (`seqdoodle.distribute`); with several replicas `batch_size` is per replica and the
+            (`seqdoodle.training.distribute`); with several replicas `batch_size` is per replica
+            and the
             learning rate scales with them. Defaults to `"auto"`.
         precision: str. `"float32"`, `"mixed_float16"` or `"mixed_bfloat16"` (the softmax head
             stays float32). Defaults to `"float32"`.
@@ -125,7 +126,7 @@ def train(
         raise DataFormatError(f"{ds.path}: the training split is empty; nothing to train on")
     out = Path(out)
     manifest_sha = sha256_file(ds.path / "manifest.json")
-    from seqdoodle.distribute_loop import Distribution
+    from seqdoodle.training.distribute_loop import Distribution
 
     dist = Distribution.create(request.strategy, request.precision)
     with folder_lock(out, "train") if dist.is_chief else contextlib.nullcontext():

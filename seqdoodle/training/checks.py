@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from seqdoodle.errors import DataFormatError
-from seqdoodle.kinds import ModelKind, get_kind
+from seqdoodle.kinds import get_kind
+from seqdoodle.kinds.base import ModelKind
 
 
 @dataclass
@@ -76,7 +77,7 @@ def check_request(
         raise DataFormatError("freeze_backbone needs init_from (a trained run to start from)")
     if time_limit is not None and time_limit < 0:
         raise DataFormatError(f"time_limit must be at least 0 minutes, got {time_limit}")
-    from seqdoodle.distribute import STRATEGIES, check_precision
+    from seqdoodle.training.distribute import STRATEGIES, check_precision
 
     if strategy not in STRATEGIES:
         raise DataFormatError(f"unknown strategy {strategy!r}; choose {', '.join(STRATEGIES)}")

@@ -46,8 +46,8 @@ def cosine_lr(lr: float, progress: float) -> float:
 
 def init_from_run(path, kind, classes: list[str], freeze: bool, say):
     """Model and input config of a fresh run that starts from the run at `path`."""
-    from seqdoodle.artifacts import load_run
     from seqdoodle.models.task import freeze_backbone, replace_head
+    from seqdoodle.runs.folder import load_run
 
     source = load_run(path)
     if source.kind != kind.name:
@@ -94,7 +94,7 @@ class Trainer:
         dist=None,
     ):
         self.request = request
-        self.dist = dist  # a seqdoodle.distribute_loop.Distribution; None: one device
+        self.dist = dist  # a seqdoodle.training.distribute_loop.Distribution; None: one device
         self.kind = request.kind
         self.ds = ds
         self.out = Path(out)
@@ -121,7 +121,7 @@ class Trainer:
 
         ds = self.ds
         if self.dist is None:
-            from seqdoodle.distribute_loop import Distribution
+            from seqdoodle.training.distribute_loop import Distribution
 
             self.dist = Distribution.create("default", self.request.precision)
         model, config = self._fresh(keras) if self.state is None else self._resume(keras)
@@ -194,7 +194,7 @@ class Trainer:
         return model, config
 
     def _resume(self, keras):
-        from seqdoodle.artifacts import load_keras_model, save_run
+        from seqdoodle.runs.folder import load_keras_model, save_run
 
         state, config = self.state, self.state["config"]
         cfg = config["train"]
@@ -207,7 +207,8 @@ class Trainer:
             self.say(f"{self.out}: resuming with the run's settings; ignored {', '.join(ignored)}")
         self.say(f"{self.out}: resuming after epoch {state['epoch']}")
         last = self.ckpt / LAST
-        # With the optimizer state; other workers get the chief's (seqdoodle.distribute_loop).
+        # With the optimizer state; other workers get the chief's
+        # (seqdoodle.training.distribute_loop).
         model = self.dist.resume_model(last, self.kind, config, load_keras_model)
         width = model.output_shape[-1]
         if width != len(config["classes"]):
@@ -239,7 +240,7 @@ class Trainer:
 
     def begin_epoch(self, epoch: int) -> None:
         """Fix this epoch's stretch of the schedule: from `progress` to 1 over the epochs left."""
-        from seqdoodle.distribute import reset_seed_generators
+        from seqdoodle.training.distribute import reset_seed_generators
 
         state = self.state
         self.progress_start = state["progress"]
@@ -320,7 +321,7 @@ class Trainer:
         Only the first commit of a folder writes the best model before it (there is no earlier
         best to lose), so a folder with a state always has a loadable `model.keras`.
         """
-        from seqdoodle.artifacts import save_run
+        from seqdoodle.runs.folder import save_run
 
         if not self.dist.is_chief:
             return
@@ -355,9 +356,9 @@ class Trainer:
     # -- the end
 
     def _finish(self, test_idx) -> dict:
-        from seqdoodle.artifacts import load_run
-        from seqdoodle.batches import predict_dataset
-        from seqdoodle.evaluation import evaluate_predictions, save_predictions
+        from seqdoodle.evaluation.report import evaluate_predictions, save_predictions
+        from seqdoodle.runs.folder import load_run
+        from seqdoodle.runs.inference import predict_dataset
 
         state, out = self.state, self.out
         chief = self.dist.is_chief  # the other workers score nothing and write nothing

@@ -260,9 +260,9 @@ def test_submission_format_and_streaming(tmp_path):
 
 
 def test_predict_submission_map3_equals_evaluate(tmp_path):
-    from seqdoodle.artifacts import load_run
     from seqdoodle.datasets.synthetic import synthetic_drawings
-    from seqdoodle.evaluation import evaluate_predictions
+    from seqdoodle.evaluation.report import evaluate_predictions
+    from seqdoodle.runs.folder import load_run
     from tests.conftest import REPO
 
     run_path = REPO / "tests" / "fixtures" / "runs_fc5b9ec" / "cnn"

@@ -8,7 +8,7 @@ import ndjson
 import numpy as np
 import pytest
 
-from seqdoodle.categories import all_categories
+from seqdoodle.datasets.categories import all_categories
 from seqdoodle.datasets.synthetic import (
     SYNTHETIC_CLASSES,
     iter_synthetic,

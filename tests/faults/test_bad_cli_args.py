@@ -12,7 +12,7 @@ import json
 import numpy as np
 import pytest
 
-from seqdoodle.categories import all_categories
+from seqdoodle.datasets.categories import all_categories
 from tests.faults.helpers import (
     FileServer,
     assert_ok,
@@ -244,7 +244,7 @@ def test_train_into_a_folder_holding_another_run_is_one_line(tmp_path, cnn_run, 
     ids=lambda v: v if isinstance(v, str) else None,
 )
 def test_compare_on_bad_source_is_one_line(tmp_path, case, fragment):
-    pytest.importorskip("seqdoodle.compare_runs")
+    pytest.importorskip("seqdoodle.comparison.job")
     if case == "bitmaps-only":
         folder = source_folder(tmp_path, names=["cat", "dog"], fmt="npy")
     else:

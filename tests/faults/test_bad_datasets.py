@@ -247,7 +247,7 @@ def test_train_on_broken_dataset_is_one_line(tmp_path, broken, kind, error, frag
 def test_compare_runs_on_broken_dataset_is_one_line(
     tmp_path, broken, cnn_run, rnn_run, error, fragment, name
 ):
-    pytest.importorskip("seqdoodle.compare_runs")
+    pytest.importorskip("seqdoodle.comparison.job")
     result = invoke(
         "compare", "--runs", cnn_run, "--runs", rnn_run, "--data", broken, "--out", tmp_path / "r"
     )

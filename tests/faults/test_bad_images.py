@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from seqdoodle.datasets.images import image_to_bitmap
 from seqdoodle.errors import DataFormatError
-from seqdoodle.images import image_to_bitmap
 from tests.faults.helpers import assert_ok, assert_one_error, invoke, write_bytes
 
 

@@ -12,8 +12,8 @@ import zipfile
 
 import pytest
 
-from seqdoodle.artifacts import load_run
 from seqdoodle.errors import DataFormatError, MissingFileError
+from seqdoodle.runs.folder import load_run
 from tests.faults.helpers import assert_one_error, corruption_params, invoke, write_bytes
 
 
@@ -254,7 +254,7 @@ def test_evaluate_with_broken_run_is_one_line(broken, shape_dataset, error, frag
 def test_compare_with_broken_run_is_one_line(
     tmp_path, broken, rnn_run, shape_dataset, error, fragment, name
 ):
-    pytest.importorskip("seqdoodle.compare_runs")
+    pytest.importorskip("seqdoodle.comparison.job")
     out = tmp_path / "report"
     result = invoke(
         "compare", "--runs", broken, "--runs", rnn_run, "--data", shape_dataset, "--out", out
@@ -289,7 +289,7 @@ def test_init_from_a_run_of_the_other_kind_is_one_line(tmp_path, rnn_run, shape_
 
 
 def test_compare_runs_with_different_classes_is_one_line(tmp_path, cnn_run, shape_dataset):
-    pytest.importorskip("seqdoodle.compare_runs")
+    pytest.importorskip("seqdoodle.comparison.job")
     from tests.test_artifacts import make_rnn_run
 
     other = make_rnn_run(tmp_path / "other", classes=["circle", "line", "sun"])
@@ -308,7 +308,7 @@ def _lambda_run(tmp_path, marker):
     """A bitmap run whose model holds a Lambda layer that touches `marker` when it runs."""
     import keras
 
-    from seqdoodle.artifacts import save_run
+    from seqdoodle.runs.folder import save_run
 
     code = f"lambda x: (__import__('pathlib').Path({str(marker)!r}).touch(), x)[1]"
     inputs = keras.Input((28, 28, 1))

@@ -159,7 +159,7 @@ def run_32(tmp_path_factory):
 
 def test_images_are_predicted_at_the_runs_own_size(tmp_path, run_32):
     from seqdoodle import load_run
-    from seqdoodle.inference import load_inputs
+    from seqdoodle.runs.inputs import load_inputs
 
     image = write_bytes(tmp_path / "cross.png", encoded(doodle(size=(90, 60))))
     result = invoke("predict", run_32, image, "--json", "-")

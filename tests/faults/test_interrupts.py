@@ -236,7 +236,7 @@ def train_args(data, run):
 
 def test_train_killed_then_interrupted_continues_from_last_epoch(tmp_path, tiny_dataset):
     pytest.importorskip("seqdoodle.training")
-    from seqdoodle.artifacts import load_run
+    from seqdoodle.runs.folder import load_run
 
     run = tmp_path / "run"
     # 1. SIGKILL right after the first epoch's checkpoint

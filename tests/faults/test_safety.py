@@ -31,7 +31,7 @@ def keyword(call: ast.Call, name: str):
 
 def test_the_scan_sees_the_package():
     names = {p.name for p in SOURCES}
-    assert {"readers.py", "artifacts.py", "prepared.py"} <= names
+    assert {"readers.py", "folder.py", "prepared.py"} <= names
 
 
 def restricted_unpicklers(tree: ast.AST) -> list[ast.ClassDef]:
@@ -193,7 +193,7 @@ def test_loading_goes_through_safe_mode(tmp_path, cnn_run, monkeypatch):
     """`load_run` passes safe_mode=True to Keras at run time, not only in the source text."""
     import keras
 
-    from seqdoodle.artifacts import load_run
+    from seqdoodle.runs.folder import load_run
 
     seen = []
     original = keras.saving.load_model

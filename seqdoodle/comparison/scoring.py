@@ -1,7 +1,8 @@
 """Two or more models scored on the same test drawings: the pure core of `compare`.
 
 From the test labels and each model's probabilities, `compare_models` gives an `EvaluationReport`
-per model and for their ensemble (`seqdoodle.ensembles`: log pool by default, weights fitted on
+per model and for their ensemble (`seqdoodle.evaluation.ensembles`: log pool by default, weights
+fitted on
 the validation split), the paired tests of
 every pair (exact McNemar, paired bootstrap; Holm-adjusted when there are several pairs), the
 ensembles of every subset of models scored on validation, and the per-class winners.
@@ -15,7 +16,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from seqdoodle.ensembles import (
+from seqdoodle.comparison.statistics import (
+    ALPHA,
+    PairedComparison,
+    holm_note,
+    pairwise_comparisons,
+    per_class_best,
+)
+from seqdoodle.errors import DataFormatError
+from seqdoodle.evaluation.ensembles import (
     DEFAULT_POOL,
     check_pool,
     ensemble_subsets,
@@ -23,16 +32,8 @@ from seqdoodle.ensembles import (
     log_loss,
     pool_probs,
 )
-from seqdoodle.errors import DataFormatError
-from seqdoodle.evaluation import EvaluationReport, evaluate_predictions
-from seqdoodle.metrics import check_predictions, predicted_labels, top_k_accuracy
-from seqdoodle.statistics import (
-    ALPHA,
-    PairedComparison,
-    holm_note,
-    pairwise_comparisons,
-    per_class_best,
-)
+from seqdoodle.evaluation.metrics import check_predictions, predicted_labels, top_k_accuracy
+from seqdoodle.evaluation.report import EvaluationReport, evaluate_predictions
 
 ENSEMBLE = "ensemble"
 POOL_TEXT = {
@@ -189,7 +190,7 @@ def compare_models(
 
 
 def _kind_names() -> tuple[str, ...]:
-    from seqdoodle.kinds import kind_names  # reads the registry; imports no model code
+    from seqdoodle.kinds import kind_names
 
     return tuple(kind_names())
 

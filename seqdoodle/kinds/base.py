@@ -1,39 +1,18 @@
-"""The registry of model kinds: everything that differs between one kind of model and another.
+"""The interface every model kind implements (`ModelKind`) and its training defaults.
 
 A model kind is one `ModelKind` object: its name and title, its architectures (presets), its
 training defaults, how to build its model, how to fit its input encoding on a training split, how
-to batch a prepared dataset for it and how to turn `Drawing` records into its input. Training, run
-folders, prediction, evaluation and the CLI ask the registry instead of switching on names.
-
-```python
-kind = get_kind("rnn")
-kind.defaults.epochs                     # 30
-model = kind.build_model("default", 5, input_config)
-```
-
-Adding a kind: write one module that defines a `ModelKind` subclass and a module-level `KIND`
-instance of it (see `seqdoodle/models/cnn.py`), then add one line to `REGISTRY` below. A kind
-module must not import Keras or TensorFlow at import time (the CLI builds its commands and help
-from the registry and stays fast); import them inside `build_model` and friends.
+to batch a prepared dataset for it and how to turn `Drawing` records into its input. The registry
+(`seqdoodle.kinds`) maps names to kinds; nothing else switches on a kind's name.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from seqdoodle.errors import DataFormatError
-
-# name -> module that defines `KIND`. Registry order is the order of CLI commands and choices.
-REGISTRY: dict[str, str] = {
-    "cnn": "seqdoodle.models.cnn",
-    "rnn": "seqdoodle.models.rnn",
-    "timecnn": "seqdoodle.models.timecnn",
-}
-
-_LOADED: dict[str, ModelKind] = {}
 
 
 @dataclass(frozen=True)
@@ -155,44 +134,3 @@ class ModelKind:
         return np.arange(len(drawings))
 
 
-def get_kind(kind) -> ModelKind:
-    """The registered `ModelKind` called `kind` (a `ModelKind` is returned as it is).
-
-    Raises:
-        DataFormatError: no such kind (the message lists the registered ones).
-
-    Example:
-    >>> get_kind("rnn").defaults.epochs
-    30
-    """
-    if isinstance(kind, ModelKind):
-        return kind
-    if kind not in REGISTRY:
-        raise DataFormatError(f"unknown model kind {kind!r}; choose {', '.join(REGISTRY)}")
-    if kind not in _LOADED:
-        found = getattr(importlib.import_module(REGISTRY[kind]), "KIND", None)
-        if not isinstance(found, ModelKind) or found.name != kind:
-            raise DataFormatError(f"{REGISTRY[kind]}: defines no ModelKind KIND named {kind!r}")
-        _LOADED[kind] = found
-    return _LOADED[kind]
-
-
-def kind_names() -> tuple[str, ...]:
-    """Names of the registered kinds, in registry order.
-
-    Example:
-    >>> kind_names()[:2]
-    ('cnn', 'rnn')
-    """
-    return tuple(REGISTRY)
-
-
-def all_kinds() -> tuple[ModelKind, ...]:
-    """Every registered `ModelKind`, in registry order."""
-    return tuple(get_kind(name) for name in REGISTRY)
-
-
-def choices_text(names=None) -> str:
-    """`"cnn, rnn or x"`: kind names for messages."""
-    names = list(kind_names() if names is None else names)
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

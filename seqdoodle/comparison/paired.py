@@ -90,7 +90,7 @@ def load_runs(paths: Sequence) -> tuple[dict, list[np.ndarray]]:
         `(runs, columns)`: name -> `Run` in report order, and per run the columns that put its
         probabilities in the first run's class order.
     """
-    from seqdoodle.artifacts import load_run
+    from seqdoodle.runs.folder import load_run
 
     paths = [Path(p) for p in paths]
     if len(paths) < 2:
@@ -110,7 +110,7 @@ def load_runs(paths: Sequence) -> tuple[dict, list[np.ndarray]]:
 
 def check_run_class(name: str, run) -> str:
     """`name` checked against a run's classes (UnknownClassError naming the run)."""
-    from seqdoodle.categories import check_class
+    from seqdoodle.datasets.categories import check_class
 
     try:
         return check_class(name, run.classes)
@@ -139,7 +139,7 @@ def saved_test_probs(run, ds_sha: str, rows: np.ndarray) -> np.ndarray | None:
     They are used only when the run was trained on this dataset (its manifest hash) and the
     saved file holds the same rows and classes; otherwise None (predict instead).
     """
-    from seqdoodle.predictions import load_predictions
+    from seqdoodle.evaluation.predictions import load_predictions
 
     path = run.path / SAVED_TEST
     if (run.config.get("dataset") or {}).get("manifest_sha256") != ds_sha or not path.is_file():
@@ -171,8 +171,8 @@ def dataset_info(ds, split: str) -> dict:
 
 def runs_on_dataset(found: dict, columns, ds, say=print, mode: str = "evaluate") -> ScoredRuns:
     """Predict the test and validation splits of an opened `PreparedDataset` with every run."""
-    from seqdoodle.batches import predict_dataset
     from seqdoodle.fileio import sha256_file
+    from seqdoodle.runs.inference import predict_dataset
 
     ds_sha = sha256_file(ds.path / "manifest.json")  # once for all runs
     first = next(iter(found.values()))
@@ -230,7 +230,7 @@ def runs_on_dataset(found: dict, columns, ds, say=print, mode: str = "evaluate")
 
 def runs_on_folder(found: dict, columns, source, per_class, say=print) -> ScoredRuns:
     """Predict every drawing of a class folder that all the runs can read."""
-    from seqdoodle.inference import folder_drawings
+    from seqdoodle.runs.predict import folder_drawings
 
     folders = [source] if isinstance(source, (str, os.PathLike)) else list(source)
     if len(folders) != 1:

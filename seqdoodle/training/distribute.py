@@ -14,7 +14,8 @@ the chief's training state is broadcast to the other workers when training start
 after every epoch, so every worker runs the same schedule and stops at the same epoch.
 
 Keras 3's `Model.fit` does not run under `MultiWorkerMirroredStrategy`, so multi-worker training
-uses `fit_distributed` (`seqdoodle.distribute_loop`): `strategy.run` of one train step over a
+uses `fit_distributed` (`seqdoodle.training.distribute_loop`): `strategy.run` of one train step
+over a
 distributed dataset, with the callbacks `Model.fit` would call.
 
 Mixed precision (`precision=`): a Keras dtype policy for every layer but the softmax head, which

@@ -15,7 +15,8 @@ Two modes:
 The dataset is opened (and its files checked against their hashes) once; the test predictions
 each run saved at the end of training are reused when they are of the same rows of the same
 dataset. The ensemble pools the models' probabilities (`pool`: weighted geometric mean by default,
-`seqdoodle.ensembles`) with weights fitted on the validation split by log-loss when there is one;
+`seqdoodle.evaluation.ensembles`) with weights fitted on the validation split by log-loss when
+there is one;
 on a class folder there is none and the weights are equal.
 
 With no arguments it is a few-minute demonstration on 2 CPU cores (synthetic doodles, `QUICK`
@@ -38,10 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqdoodle.datasets.plan import SYNTHETIC
-from seqdoodle.ensembles import DEFAULT_POOL, check_pool
-from seqdoodle.errors import DataFormatError
-from seqdoodle.paired_predictions import (
+from seqdoodle.comparison.paired import (
     ScoredRuns,
     check_run_class,
     keep_classes,
@@ -50,6 +48,9 @@ from seqdoodle.paired_predictions import (
     runs_on_folder,
     shared_dataset,
 )
+from seqdoodle.datasets.plan import SYNTHETIC
+from seqdoodle.errors import DataFormatError
+from seqdoodle.evaluation.ensembles import DEFAULT_POOL, check_pool
 from seqdoodle.progress import Reporter
 from seqdoodle.reports import summary_table  # noqa: F401 (re-exported for callers of compare)
 
@@ -153,7 +154,8 @@ def compare(
         archs: dict or None. Architecture per kind (`{"timecnn": "default"}`); `cnn_arch` and
             `rnn_arch` win for their kinds. Defaults to None.
         partial: int. Early recognition: score every model and the ensemble on prefixes of this
-            many test drawings (`seqdoodle.partial`; report.json `partial`, partial.png); 0 for
+            many test drawings (`seqdoodle.evaluation.early`; report.json `partial`, partial.png);
+            0 for
             none. Defaults to 0.
         sections: list of callables `ComparedRuns -> reports.Section` adding report parts.
             Defaults to none.
@@ -221,7 +223,7 @@ def partial_curves(limit: int) -> Callable:
     """A section maker: early-recognition curves on a seeded sample of `limit` test drawings."""
 
     def make(ctx: ComparedRuns):
-        from seqdoodle.partial import evaluate_partial, partial_section
+        from seqdoodle.evaluation.early import evaluate_partial, partial_section
 
         rng = np.random.default_rng([ctx.seed, 13])
         n = min(limit, len(ctx.y_test))
@@ -267,9 +269,9 @@ def _training_job(
     data, source, classes, per_class, out, epochs, seed, progress, kinds, archs, time_limit,
     patience, say, train_options=None,
 ) -> ScoredRuns:  # fmt: skip
-    from seqdoodle.artifacts import load_run
     from seqdoodle.datasets.prepared import PreparedDataset
     from seqdoodle.kinds import get_kind
+    from seqdoodle.runs.folder import load_run
     from seqdoodle.training import train
 
     quick = data is None and _is_synthetic(source) and per_class is None and epochs is None
@@ -370,10 +372,11 @@ def _source_text(source) -> str:
 
 def _report(job: ScoredRuns, out: Path, seed: int, say, started: float, sections, pool) -> dict:
     from seqdoodle import __version__
-    from seqdoodle.compare_figures import comparison_figures
-    from seqdoodle.evaluation import measure_latency, save_predictions
-    from seqdoodle.model_comparison import compare_models
+    from seqdoodle.comparison.figures import comparison_figures
+    from seqdoodle.comparison.scoring import compare_models
+    from seqdoodle.evaluation.report import save_predictions
     from seqdoodle.reports import report_document, write_report
+    from seqdoodle.runs.evaluate import measure_latency
 
     t0 = time.monotonic()
     names = list(job.runs)

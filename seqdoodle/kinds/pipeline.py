@@ -82,7 +82,7 @@ def batch_dataset(
     data = data.prefetch(tf.data.AUTOTUNE if prefetch is None else int(prefetch))
     options = tf.data.Options()
     options.deterministic = True
-    # Rows are sharded per worker before batching (seqdoodle.distribute.shard_rows).
+    # Rows are sharded per worker before batching (seqdoodle.training.distribute.shard_rows).
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     return data.with_options(options)
 

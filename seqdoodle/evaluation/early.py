@@ -24,8 +24,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from seqdoodle.ensembles import DEFAULT_POOL, check_pool, pool_probs
 from seqdoodle.errors import DataFormatError
+from seqdoodle.evaluation.ensembles import DEFAULT_POOL, check_pool, pool_probs
 
 FRACTIONS = tuple(round(0.1 * i, 1) for i in range(1, 11))
 MAX_STROKES = 5
@@ -180,7 +180,7 @@ def evaluate_partial(
     """Top-1 and top-3 accuracy of each run (and their ensemble) on prefixes of drawings.
 
     Args:
-        runs: mapping name -> `seqdoodle.artifacts.Run` (anything with `classes` and
+        runs: mapping name -> `seqdoodle.runs.folder.Run` (anything with `classes` and
             `predict_proba(drawings)`). All runs must have the same classes (in any order).
         drawings: list of `Drawing` with strokes.
         labels: list of str or None. The class of each drawing; None takes `Drawing.word`.
@@ -190,7 +190,7 @@ def evaluate_partial(
         weights: mapping name -> float or None. Ensemble weights (normalised here); None: equal.
             The ensemble (`"ensemble"`) is scored when there are two runs or more.
         progress: callable or None. Called with a short text before each prefix. Defaults to None.
-        pool: str. How the ensemble pools the runs' probabilities (`seqdoodle.ensembles`:
+        pool: str. How the ensemble pools the runs' probabilities (`seqdoodle.evaluation.ensembles`:
             `"log"` or `"linear"`). Defaults to `"log"`.
 
     Returns:

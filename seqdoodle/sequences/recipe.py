@@ -41,7 +41,7 @@ import numpy as np
 from seqdoodle.errors import DataFormatError
 from seqdoodle.fileio import save_keras
 from seqdoodle.models.encoders import StrokeEncoder
-from seqdoodle.sequence_data import (
+from seqdoodle.sequences.data import (
     Augmentation,
     SequenceBatches,
     as_sequences,

@@ -119,7 +119,7 @@ def raw_input_model(run):
     """The run's model taking the documented raw input (see the module docstring).
 
     Args:
-        run: `seqdoodle.artifacts.Run`.
+        run: `seqdoodle.runs.folder.Run`.
 
     Returns:
         keras.Model: `run.model` itself, or for a stroke run that keeps its scale in
@@ -332,8 +332,8 @@ def export_run(
     >>> result.max_abs_diff < 1e-4, result.top1_agreement  # doctest: +SKIP
     (True, 1.0)
     """
-    from seqdoodle.artifacts import load_run
     from seqdoodle.fileio import write_json
+    from seqdoodle.runs.folder import load_run
 
     if fmt not in FORMATS:
         raise DataFormatError(f"unknown export format {fmt!r}; choose {', '.join(FORMATS)}")

@@ -327,7 +327,7 @@ class Run:
         Raises:
             DataFormatError: a drawing the model cannot take (e.g. a bitmap for a stroke model).
         """
-        from seqdoodle.batches import predict_drawings
+        from seqdoodle.runs.inference import predict_drawings
 
         return predict_drawings(self, drawings, batch_size=batch_size, progress=progress)
 
@@ -353,6 +353,6 @@ class Run:
             DataFormatError: a stroke model on a bitmaps-only dataset, or a bitmap size that is
                 not the run's.
         """
-        from seqdoodle.batches import predict_dataset
+        from seqdoodle.runs.inference import predict_dataset
 
         return predict_dataset(self, dataset, indices, batch_size=batch_size, progress=progress)

@@ -2,7 +2,7 @@
 
 The exact McNemar test and a paired bootstrap interval of the accuracy difference for one pair,
 the Holm adjustment when several pairs are tested at once, per-class winners, and the verdict
-sentence. `seqdoodle.model_comparison` puts them together for two or more models.
+sentence. `seqdoodle.comparison.scoring` puts them together for two or more models.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from seqdoodle.distribute import broadcast_from_chief, broadcast_json
+from seqdoodle.training.distribute import broadcast_from_chief, broadcast_json
 
 
 def make_train_step(strategy, model):
@@ -163,8 +163,8 @@ class Distribution:
     Args:
         name: str. Resolved strategy (`"default"`, `"mirrored"`, `"multiworker"`).
         strategy: `tf.distribute.Strategy`.
-        cluster: `seqdoodle.distribute.Cluster`.
-        precision: str. One of `seqdoodle.distribute.PRECISIONS`.
+        cluster: `seqdoodle.training.distribute.Cluster`.
+        precision: str. One of `seqdoodle.training.distribute.PRECISIONS`.
 
     Example:
     >>> dist = Distribution.create("auto", "float32")  # doctest: +SKIP
@@ -203,7 +203,7 @@ class Distribution:
         """Build (or load) and compile the model inside this: the strategy and the precision."""
         import contextlib
 
-        from seqdoodle.distribute import precision_policy
+        from seqdoodle.training.distribute import precision_policy
 
         stack = contextlib.ExitStack()
         stack.enter_context(self.strategy.scope())
@@ -212,7 +212,7 @@ class Distribution:
 
     def record(self, train_config: dict) -> dict:
         """Add `"distribute"` (the `Placement`) to a run's `config["train"]`; returns it."""
-        from seqdoodle.distribute import placement
+        from seqdoodle.training.distribute import placement
 
         place = placement(self.name, self.strategy, train_config["batch_size"],
                           train_config["lr"], self.cluster, self.precision)  # fmt: skip
@@ -226,7 +226,7 @@ class Distribution:
 
     def from_chief(self, obj):
         """The chief's JSON-ready `obj` on every worker (`obj` itself on one worker)."""
-        from seqdoodle.distribute import broadcast_json
+        from seqdoodle.training.distribute import broadcast_json
 
         return broadcast_json(self.strategy, obj) if self.cluster.workers > 1 else obj
 
@@ -234,7 +234,7 @@ class Distribution:
         """Give every worker the chief's weights and optimizer state (multi-worker only)."""
         if self.cluster.workers == 1:
             return
-        from seqdoodle.distribute import broadcast_from_chief, sync_model_from_chief
+        from seqdoodle.training.distribute import broadcast_from_chief, sync_model_from_chief
 
         optimizer = getattr(model, "optimizer", None)
         if optimizer is not None and not optimizer.built:
@@ -293,7 +293,7 @@ class Distribution:
 
     def batches(self, kind, ds, rows, train_config: dict, input_config: dict, train: bool):
         """The kind's `Batches` for this worker: its shard, per-replica or global batch size."""
-        from seqdoodle.distribute import common_steps, shard_rows
+        from seqdoodle.training.distribute import common_steps, shard_rows
 
         per_replica, seed = int(train_config["batch_size"]), train_config["seed"]
         if not self.custom_loop:  # Model.fit splits global batches over the local replicas
@@ -327,7 +327,7 @@ class Distribution:
                 verbose=verbose,
             )
             return
-        from seqdoodle.input_pipeline import batch_dataset
+        from seqdoodle.kinds.pipeline import batch_dataset
 
         steps = int(getattr(train, "common_steps", train.steps))
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from seqdoodle.errors import DataFormatError, MissingFileError
+from seqdoodle.evaluation.metrics import _check_classes, check_predictions
 from seqdoodle.fileio import atomic_write
-from seqdoodle.metrics import _check_classes, check_predictions
 
 
 @dataclass

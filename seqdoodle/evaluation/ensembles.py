@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from seqdoodle.errors import DataFormatError
-from seqdoodle.metrics import check_predictions
+from seqdoodle.evaluation.metrics import check_predictions
 
 DEFAULT_GRID = np.linspace(0.0, 1.0, 21)
 EM_STEPS = 500
