@@ -47,7 +47,7 @@ def analyze_command(
     Writes PNG figures, summary.md (one table per source kind) and summary.json into --out.
     Only the first --per-class drawings of each class are read, never whole large files.
     """
-    from seqdoodle.datasets.plan import make_filter
+    from seqdoodle.datasets.filters import make_filter
     from seqdoodle.reports.analysis import analyze
 
     names = parse_class_list(classes) if classes else None

@@ -10,16 +10,10 @@ import typer
 
 from seqdoodle.cli.app import app, handle_errors
 from seqdoodle.datasets.categories import parse_class_list
+from seqdoodle.datasets.convert import TARGETS
 
-
-class Target(str, Enum):
-    """Formats `convert` writes."""
-
-    ndjson = "ndjson"
-    kaggle_csv = "kaggle-csv"
-    sketchrnn = "sketchrnn"
-    binary = "binary"
-    png = "png"
+# Formats `convert` writes: those of the table of formats with a writer, and png.
+Target = Enum("Target", {name.replace("-", "_"): name for name in TARGETS}, type=str)
 
 
 @app.command("convert")
@@ -54,7 +48,7 @@ def convert_command(
     notebook (kaggle-csv), tools reading Google's binary files, or look at them (png).
     """
     from seqdoodle.datasets.convert import convert
-    from seqdoodle.datasets.plan import make_filter
+    from seqdoodle.datasets.filters import make_filter
 
     names = parse_class_list(classes) if classes else None
     src = source[0] if len(source) == 1 else source

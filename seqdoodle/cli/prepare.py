@@ -61,7 +61,7 @@ def prepare_command(
     The result is one folder that the bitmap CNN and the stroke model both read, so they are trained
     and tested on the very same drawings. Rerun the same command to resume after an interruption.
     """
-    from seqdoodle.datasets.plan import make_filter
+    from seqdoodle.datasets.filters import make_filter
     from seqdoodle.datasets.prepare import prepare
 
     if classes and all_classes:

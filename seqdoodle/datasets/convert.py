@@ -1,12 +1,13 @@
 """`convert`: drawings from any source (folders of any format, a prepared dataset, `synthetic`)
 written out in another format, one class at a time and streaming.
 
-Outputs, one file per class under `out/`:
+Outputs, one file per class under `out/`, written by the table of formats
+(`seqdoodle.datasets.formats`: every format with a writer), plus `png`:
 - `ndjson`: `<class>.ndjson`, Google's format (raw drawings stay raw).
 - `kaggle-csv`: `<class>.csv` in Kaggle's `train_simplified` layout (raw stays raw, as `train_raw`).
-- `binary`: `<class>.bin`, Google's binary format (raw drawings are simplified first).
 - `sketchrnn`: `<class>.npz` with `train`/`valid`/`test` stroke-3 arrays (simplified first); the
   split is the prepared dataset's, or the source's own (sketch-rnn), else every drawing is `train`.
+- `binary`: `<class>.bin`, Google's binary format (raw drawings are simplified first).
 - `png`: `<class>/<i>.png`, the 28x28 bitmap (or the dataset's size) as black ink on white.
 
 Decisions: a prepared dataset keeps no key_id, country or time, so its drawings are written without
@@ -21,20 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
-from seqdoodle.datasets.plan import SYNTHETIC, Filter, open_reader, source_plan
+from seqdoodle.datasets.filters import Filter
+from seqdoodle.datasets.formats import FORMATS, open_reader, writable_formats
+from seqdoodle.datasets.plan import SYNTHETIC, source_plan
 from seqdoodle.datasets.records import Drawing, needs_simplifying
 from seqdoodle.errors import DataFormatError
 from seqdoodle.fileio import atomic_write
 from seqdoodle.progress import progress_bars
 
-TARGETS = {
-    "ndjson": ".ndjson",
-    "kaggle-csv": ".csv",
-    "binary": ".bin",
-    "sketchrnn": ".npz",
-    "png": "",
-}
-_SKETCHRNN_SPLIT = {"train": "train", "val": "valid", "test": "test", None: "train"}
+TARGETS = (*writable_formats(), "png")  # `png`: a folder of images per class, not a format
 
 
 def convert(
@@ -51,7 +47,7 @@ def convert(
     Args:
         source: str, path or list. Source folder(s) of any supported format, `"synthetic"`, or a
             prepared dataset folder (one holding a seqdoodle `manifest.json`).
-        to: str. One of `TARGETS`: "ndjson", "kaggle-csv", "binary", "sketchrnn", "png".
+        to: str. One of `TARGETS`: "ndjson", "kaggle-csv", "sketchrnn", "binary", "png".
         out: path. The folder to write (created if needed).
         classes: list of str or None. Classes to convert; None converts every class.
         per_class: int or None. At most this many drawings per class (the first ones).
@@ -160,30 +156,12 @@ def _simplified(drawing: Drawing) -> Drawing:
 
 
 def _write(to: str, drawings: Iterator[Drawing], out: Path, name: str) -> int:
-    path = out / f"{name}{TARGETS[to]}"
-    if to == "ndjson":
-        n = 0
-        with atomic_write(path, "wb") as f:
-            for d in drawings:
-                f.write(json.dumps(d.to_json()).encode("utf-8") + b"\n")
-                n += 1
-        return n
-    if to == "kaggle-csv":
-        from seqdoodle.datasets.kaggle import write_kaggle_csv
-
-        return write_kaggle_csv(drawings, path)
-    if to == "binary":
-        from seqdoodle.datasets.binary import write_binary
-
-        return write_binary((_simplified(d) for d in drawings), path)
-    if to == "sketchrnn":
-        from seqdoodle.datasets.sketchrnn import strokes_to_stroke3, write_sketchrnn
-
-        splits: dict[str, list] = {"train": [], "valid": [], "test": []}
-        for d in drawings:
-            splits[_SKETCHRNN_SPLIT[d.split]].append(strokes_to_stroke3(_simplified(d).strokes))
-        return sum(write_sketchrnn(splits, path).values())
-    return _write_pngs(drawings, out / name)
+    if to == "png":
+        return _write_pngs(drawings, out / name)
+    fmt = FORMATS[to]
+    if fmt.simplified_only:
+        drawings = (_simplified(d) for d in drawings)
+    return fmt.writer(drawings, out / f"{name}{fmt.suffixes[0]}")
 
 
 def _write_pngs(drawings: Iterator[Drawing], folder: Path) -> int:

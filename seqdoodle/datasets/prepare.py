@@ -12,12 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from seqdoodle.datasets.plan import SYNTHETIC, Filter, file_kind, open_reader, source_plan
+from seqdoodle.datasets.filters import Filter
+from seqdoodle.datasets.formats import format_for, open_reader
+from seqdoodle.datasets.plan import SYNTHETIC, source_plan
 from seqdoodle.datasets.prepared import SPLITS, DatasetWriter, PreparedDataset, split_assignment
 from seqdoodle.datasets.records import needs_simplifying
 from seqdoodle.errors import DataFormatError
 from seqdoodle.fileio import folder_lock, sha256_file
-from seqdoodle.progress import progress_bars
+from seqdoodle.progress import hold_point, progress_bars
 from seqdoodle.strokes.points import strokes_to_points
 
 RENDER_CHUNK = 2048
@@ -40,9 +42,9 @@ def prepare(
 
     Args:
         source: str, path or list of them. A folder of per-class files in Google's layout
-            (`<class>.npy`, `.ndjson`, Kaggle `.csv`, sketch-rnn `.npz` or binary `.bin`; see
-            `plan.SUFFIXES`), several folders (a class's files are read in the order given), or
-            `"synthetic"` for the built-in procedural doodles.
+            (`<class>.npy`, `.ndjson`, Kaggle `.csv`, sketch-rnn `.npz` or binary `.bin`: any
+            format of `seqdoodle.datasets.formats`), several folders (a class's files are read in
+            the order given), or `"synthetic"` for the built-in procedural doodles.
         out: path. The dataset folder to write.
         classes: list of str or None. Classes to take; None takes every class the source has.
         per_class: int. The first `per_class` drawings of each class are taken. Defaults to 10000.
@@ -78,7 +80,7 @@ def prepare(
     if not has_strokes and size != 28:
         raise DataFormatError(f"numpy_bitmap sources are 28x28; size={size} needs stroke sources")
     if split_from_source:
-        bad = [p for e in plan.values() for p in e.files if file_kind(p) != "sketchrnn"]
+        bad = [p for e in plan.values() for p in e.files if format_for(p).name != "sketchrnn"]
         if bad or SYNTHETIC in kinds:
             what = bad[0] if bad else "synthetic"
             raise DataFormatError(
@@ -130,6 +132,7 @@ def prepare(
                         split_from_source,
                     )
                 bars.advance(task)
+                hold_point("prepare", position + 1)  # for tests: SEQDOODLE_TEST_HOLD
         infos = [writer.part_info(i) for i in range(len(names))]
         manifest = {
             "args": args,
@@ -159,7 +162,7 @@ def _prepare_class(
 ):
     skipped, problems, filtered, files = 0, [], 0, entry.files
     if entry.kind == "bitmap":
-        from seqdoodle.datasets.readers import read_bitmaps
+        from seqdoodle.datasets.formats.numpy_bitmap import read_bitmaps
 
         chunks, left = [], per_class
         for path in files:
@@ -227,7 +230,7 @@ def _collect(entry, name, per_class, seed, where, split_from_source):
     drawings, skipped, problems, filtered = [], 0, [], 0
     for path in entry.files:
         if quotas is not None:
-            from seqdoodle.datasets.sketchrnn import read_sketchrnn
+            from seqdoodle.datasets.formats.sketchrnn import read_sketchrnn
 
             left = {s: q - sum(d.split == s for d in drawings) for s, q in quotas.items()}
             reader = read_sketchrnn(path, quotas=left)
@@ -245,7 +248,7 @@ def _collect(entry, name, per_class, seed, where, split_from_source):
 
 def _split_quotas(files, per_class) -> dict[str, int]:
     """`per_class` shared between the source's splits in proportion to their sizes."""
-    from seqdoodle.datasets.sketchrnn import split_sizes
+    from seqdoodle.datasets.formats.sketchrnn import split_sizes
 
     sizes = {s: 0 for s in SPLITS}
     for path in files:

@@ -11,11 +11,13 @@ import pickle
 import numpy as np
 import pytest
 
-from seqdoodle.datasets.binary import read_binary
-from seqdoodle.datasets.kaggle import read_kaggle_csv
-from seqdoodle.datasets.plan import class_files, make_filter, open_reader
+from seqdoodle.datasets.filters import make_filter
+from seqdoodle.datasets.formats import open_reader
+from seqdoodle.datasets.formats.binary import read_binary
+from seqdoodle.datasets.formats.kaggle_csv import read_kaggle_csv
+from seqdoodle.datasets.formats.sketchrnn import RefusedPickle, read_sketchrnn, split_sizes
+from seqdoodle.datasets.plan import class_files
 from seqdoodle.datasets.records import Drawing, needs_simplifying, strokes_look_raw
-from seqdoodle.datasets.sketchrnn import RefusedPickle, read_sketchrnn, split_sizes
 from seqdoodle.errors import DataFormatError
 from tests.datasets import spec_writers as spec
 

@@ -13,8 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from seqdoodle.cli import app
+from seqdoodle.datasets.filters import make_filter
+from seqdoodle.datasets.formats import open_reader
 from seqdoodle.datasets.kaggle import map_at_k, read_submission, write_submission
-from seqdoodle.datasets.plan import make_filter, open_reader
 from seqdoodle.datasets.prepare import prepare
 from seqdoodle.datasets.records import Drawing
 from seqdoodle.errors import DataFormatError
@@ -189,7 +190,7 @@ def test_convert_prepared_dataset_keeps_splits_and_writes_png(tmp_path):
         "synthetic", tmp_path / "syn", classes=["circle", "square"], per_class=20, progress=False
     )
     from seqdoodle.datasets.convert import convert
-    from seqdoodle.datasets.sketchrnn import split_sizes
+    from seqdoodle.datasets.formats.sketchrnn import split_sizes
 
     assert convert(tmp_path / "syn", "sketchrnn", tmp_path / "npz", progress=False) == {
         "circle": 20,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqdoodle.datasets import readers
+from seqdoodle.datasets.formats import base
 from seqdoodle.datasets.readers import (
     class_files,
     class_name_of,
@@ -204,7 +204,7 @@ def test_non_utf8_and_too_long_lines(tmp_path, monkeypatch):
     path.write_bytes(
         b"\n".join([b'{"word": "\xff"}', b'{"word": "cat", "x": "' + b"a" * 200, good])
     )
-    monkeypatch.setattr(readers, "MAX_LINE_BYTES", 64)
+    monkeypatch.setattr(base, "MAX_LINE_BYTES", 64)
     reader = read_drawings(path)
     assert len(list(reader)) == 0  # the good line is also longer than 64 bytes
     assert [r for _, r in reader.summary.problems][:2] == [
@@ -212,7 +212,7 @@ def test_non_utf8_and_too_long_lines(tmp_path, monkeypatch):
         "line longer than 64 bytes",
     ]
     assert reader.summary.n_skipped == 3
-    monkeypatch.setattr(readers, "MAX_LINE_BYTES", 1 << 20)
+    monkeypatch.setattr(base, "MAX_LINE_BYTES", 1 << 20)
     assert len(list(read_drawings(path))) == 1
 
 
