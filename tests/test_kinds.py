@@ -16,7 +16,7 @@ from seqdoodle.kinds import (
     get_kind,
     kind_names,
 )
-from seqdoodle.kinds.base import ModelKind, TrainDefaults
+from seqdoodle.kinds.base import DemoSizes, ModelKind, TrainDefaults
 
 
 def test_names_follow_the_registry_and_unknown_kinds_list_the_choices():
@@ -41,6 +41,8 @@ def test_every_kind_has_the_whole_interface(name):
         assert getattr(type(kind), method) is not getattr(ModelKind, method), method
     with pytest.raises(DataFormatError, match=f"unknown {name} arch 'nope'"):
         kind.check_arch("nope")
+    assert isinstance(kind.demo, DemoSizes) and isinstance(kind.compared_by_default, bool)
+    assert kind.input_size(None) >= 8  # images for a run without a saved input config
 
 
 def test_defaults_are_the_documented_ones():
@@ -49,6 +51,8 @@ def test_defaults_are_the_documented_ones():
     }  # fmt: skip
     assert get_kind("rnn").defaults.epochs == 30 and get_kind("rnn").defaults.patience == 5
     assert get_kind("rnn").needs_strokes and not get_kind("cnn").needs_strokes
+    assert get_kind("cnn").demo == DemoSizes(epochs=8, time_limit=1.6)
+    assert get_kind("rnn").demo == DemoSizes(epochs=15, time_limit=1.3)
 
 
 def test_reading_the_registry_loads_no_tensorflow():

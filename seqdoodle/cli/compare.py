@@ -1,6 +1,8 @@
 """`seqdoodle compare`: train models on the same drawings (or take runs) and compare them.
 
 `--runs` takes two or more run folders, as `--runs A --runs B --runs C` or `--runs A,B,C`.
+`--arch KIND=ARCH` (repeated, or comma-separated) sets the architecture of a kind trained; kinds,
+archs and the demo's sizes in the help come from the registry (`seqdoodle.kinds`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,18 @@ from typing import Annotated
 
 import typer
 
-from seqdoodle.cli.app import CnnArch, RnnArch, app, handle_errors, refuse_together, usage_error
+from seqdoodle.cli.app import app, handle_errors, refuse_together, usage_error
 from seqdoodle.datasets.categories import parse_class_list
+from seqdoodle.errors import DataFormatError
 from seqdoodle.fileio import write_json
-from seqdoodle.kinds import choices_text
+from seqdoodle.kinds import (
+    ARCH_KEYWORDS,
+    all_kinds,
+    arch_choices_text,
+    choices_text,
+    compared_kinds,
+    get_kind,
+)
 
 
 class Pool(str, Enum):
@@ -42,6 +52,54 @@ def split_runs(values: list[str] | None) -> list[Path] | None:
             param_hint="--runs",
         )
     return [Path(p) for p in parts]
+
+
+def parse_archs(values: list[str] | None) -> dict[str, str]:
+    """`--arch` values (`KIND=ARCH`, repeated or comma-separated) as `{kind: arch}`.
+
+    Raises:
+        typer.BadParameter: not `KIND=ARCH`, an unknown kind or arch (naming the choices), or
+            two archs for one kind.
+
+    Example:
+    >>> parse_archs(["cnn=baseline,rnn=tutorial"])
+    {'cnn': 'baseline', 'rnn': 'tutorial'}
+    """
+    archs: dict[str, str] = {}
+    for item in (p.strip() for v in values or () for p in v.split(",") if p.strip()):
+        kind, sep, arch = (part.strip() for part in item.partition("="))
+        try:
+            if not sep or not kind or not arch:
+                raise DataFormatError(f"give KIND=ARCH ({arch_choices_text()}), got {item!r}")
+            name = get_kind(kind).name
+            get_kind(name).check_arch(arch)
+            if archs.get(name, arch) != arch:
+                raise DataFormatError(f"two archs for {name}: {archs[name]} and {arch}")
+        except DataFormatError as e:
+            raise typer.BadParameter(str(e), param_hint="--arch") from None
+        archs[name] = arch
+    return archs
+
+
+def _deprecated_archs(values: dict[str, str | None]) -> dict[str, str]:
+    """The hidden `--cnn-arch`/`--rnn-arch` as `{kind: arch}`, each with a note on stderr."""
+    found = {}
+    for keyword, arch in values.items():
+        if arch is None:
+            continue
+        kind, option = ARCH_KEYWORDS[keyword], "--" + keyword.replace("_", "-")
+        typer.echo(f"Note: {option} is deprecated; use --arch {kind}={arch}", err=True)
+        try:
+            found[kind] = get_kind(kind).check_arch(arch)
+        except DataFormatError as e:
+            raise typer.BadParameter(str(e), param_hint=option) from None
+    return found
+
+
+def _demo_text(field: str) -> str:
+    """`"8 cnn, 15 rnn"`: a `ModelKind.demo` field of the kinds that set it."""
+    values = [(getattr(k.demo, field), k.name) for k in all_kinds()]
+    return ", ".join(f"{v:g} {name}" for v, name in values if v is not None)
 
 
 @app.command("compare")
@@ -86,23 +144,34 @@ def compare_command(
     epochs: Annotated[
         int | None,
         typer.Option(
-            min=1, help="Epochs of each model (default 8 cnn, 15 rnn for the synthetic demo)."
+            min=1,
+            help=f"Epochs of each model (default {_demo_text('epochs')} for the synthetic demo, "
+            "else each kind's own).",
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the split, weights and bootstrap.")] = 0,
+    arch: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--arch",
+            metavar="KIND=ARCH",
+            help=f"Architecture of a kind trained, repeated or comma-separated: "
+            f"{arch_choices_text()}; default: each kind's first.",
+        ),
+    ] = None,
     cnn_arch: Annotated[
-        CnnArch, typer.Option("--cnn-arch", help="Bitmap CNN architecture.")
-    ] = CnnArch.default,
+        str | None, typer.Option("--cnn-arch", hidden=True, help="Deprecated: --arch cnn=ARCH.")
+    ] = None,
     rnn_arch: Annotated[
-        RnnArch, typer.Option("--rnn-arch", help="Stroke model architecture.")
-    ] = RnnArch.default,
+        str | None, typer.Option("--rnn-arch", hidden=True, help="Deprecated: --arch rnn=ARCH.")
+    ] = None,
     time_limit: Annotated[
         float | None,
         typer.Option(
             "--time-limit",
             min=0.0,
-            help="Minutes of training per model, 0 for none (default 1.6 cnn, 1.3 rnn for the "
-            "synthetic demo, else 14).",
+            help="Minutes of training per model, 0 for none (default "
+            f"{_demo_text('time_limit')} for the synthetic demo, else 14).",
         ),
     ] = None,
     kinds: Annotated[
@@ -110,7 +179,7 @@ def compare_command(
         typer.Option(
             "--kinds",
             help=f"Model kinds to train, repeated or comma-separated ({choices_text()}); "
-            "default cnn and rnn.",
+            f"default {' and '.join(compared_kinds())}.",
         ),
     ] = None,
     partial: Annotated[
@@ -146,7 +215,10 @@ def compare_command(
         str, typer.Option(help="float32, mixed_float16 or mixed_bfloat16 (softmax float32).")
     ] = "float32",
 ) -> None:
-    """Train the bitmap CNN and the stroke model on the same drawings and compare them.
+    """Train models of several kinds on the same drawings and compare them.
+
+    By default the bitmap CNN and the stroke model (--kinds picks others, --arch their
+    architectures).
 
     With no arguments: the built-in synthetic doodles, a few minutes on 2 CPU cores. Writes
     OUT/report.md, OUT/report.json, figures (confusion matrices, per-class accuracy, training
@@ -161,12 +233,14 @@ def compare_command(
     if data is not None and source:
         raise usage_error("give --data or --source, not both")
     run_paths = split_runs(runs)
-    training_options = ("epochs", "kinds", "cnn_arch", "rnn_arch", "time_limit")
+    training_options = ("epochs", "kinds", "arch", "cnn_arch", "rnn_arch", "time_limit")
     refuse_together(
         ctx, run_paths is not None, "--runs (it only evaluates; they train)", *training_options
     )
     refuse_together(ctx, run_paths is not None, "--runs", "strategy", "precision")
     kind_list = [k.strip() for v in kinds or () for k in v.split(",") if k.strip()] or None
+    archs = _deprecated_archs({"cnn_arch": cnn_arch, "rnn_arch": rnn_arch})
+    archs.update(parse_archs(arch))
     names = parse_class_list(classes) if classes else None
     if not source:
         src = "synthetic"
@@ -182,10 +256,9 @@ def compare_command(
         epochs=epochs,
         seed=seed,
         progress=progress,
-        cnn_arch=cnn_arch.value,
-        rnn_arch=rnn_arch.value,
         time_limit=time_limit,
         kinds=kind_list,
+        archs=archs or None,
         partial=partial,
         strategy=strategy,
         precision=precision,

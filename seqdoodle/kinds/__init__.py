@@ -22,7 +22,7 @@ from __future__ import annotations
 import importlib
 
 from seqdoodle.errors import DataFormatError
-from seqdoodle.kinds.base import ModelKind, TrainDefaults
+from seqdoodle.kinds.base import DemoSizes, ModelKind, TrainDefaults
 
 # name -> module that defines `KIND`. Registry order is the order of CLI commands and choices.
 REGISTRY: dict[str, str] = {
@@ -30,6 +30,10 @@ REGISTRY: dict[str, str] = {
     "rnn": "seqdoodle.kinds.rnn",
     "timecnn": "seqdoodle.kinds.timecnn",
 }
+
+# The deprecated `compare(cnn_arch=..., rnn_arch=...)` keywords (and `--cnn-arch`/`--rnn-arch`):
+# the kind each sets the architecture of. Kept for one release; use `archs` / `--arch KIND=ARCH`.
+ARCH_KEYWORDS: dict[str, str] = {"cnn_arch": "cnn", "rnn_arch": "rnn"}
 
 _LOADED: dict[str, ModelKind] = {}
 
@@ -71,6 +75,34 @@ def all_kinds() -> tuple[ModelKind, ...]:
     return tuple(get_kind(name) for name in REGISTRY)
 
 
+def compared_kinds() -> tuple[str, ...]:
+    """Names of the kinds `compare` trains when it is given none (`ModelKind.compared_by_default`).
+
+    Example:
+    >>> compared_kinds()
+    ('cnn', 'rnn')
+    """
+    return tuple(k.name for k in all_kinds() if k.compared_by_default)
+
+
+def check_archs(archs) -> dict[str, str]:
+    """`{kind name: arch}` with every kind and arch checked against the registry.
+
+    Raises:
+        DataFormatError: an unknown kind or an arch the kind does not have (naming the choices).
+
+    Example:
+    >>> check_archs({"cnn": "baseline"})
+    {'cnn': 'baseline'}
+    """
+    return {get_kind(k).name: get_kind(k).check_arch(a) for k, a in dict(archs or {}).items()}
+
+
+def arch_choices_text() -> str:
+    """`"cnn=default|baseline, rnn=default|tutorial, ..."`: every kind's archs, for help texts."""
+    return ", ".join(f"{k.name}={'|'.join(k.archs)}" for k in all_kinds())
+
+
 def choices_text(names=None) -> str:
     """`"cnn, rnn or x"`: kind names for messages."""
     names = list(kind_names() if names is None else names)
@@ -78,11 +110,16 @@ def choices_text(names=None) -> str:
 
 
 __all__ = [
+    "ARCH_KEYWORDS",
     "REGISTRY",
+    "DemoSizes",
     "ModelKind",
     "TrainDefaults",
     "all_kinds",
+    "arch_choices_text",
+    "check_archs",
     "choices_text",
+    "compared_kinds",
     "get_kind",
     "kind_names",
 ]

@@ -2,8 +2,9 @@
 
 A model kind is one `ModelKind` object: its name and title, its architectures (presets), its
 training defaults, how to build its model, how to fit its input encoding on a training split, how
-to batch a prepared dataset for it and how to turn `Drawing` records into its input. The registry
-(`seqdoodle.kinds`) maps names to kinds; nothing else switches on a kind's name.
+to batch a prepared dataset for it, how to turn `Drawing` records into its input, what serve and
+export feed it and how long `compare`'s demonstration trains it. The registry (`seqdoodle.kinds`)
+maps names to kinds; nothing else switches on a kind's name.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from seqdoodle.errors import DataFormatError
+
+IMAGE_SIDE = 28  # Google's bitmap side: what images become for a kind without a size of its own
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,19 @@ class TrainDefaults:
         }
 
 
+@dataclass(frozen=True)
+class DemoSizes:
+    """How long `compare` with no arguments (the synthetic demonstration) trains a kind.
+
+    Args:
+        epochs: int or None. Epochs; None takes the kind's `defaults.epochs`.
+        time_limit: float or None. Minutes of training; None takes `train`'s default limit.
+    """
+
+    epochs: int | None = None
+    time_limit: float | None = None
+
+
 class ModelKind:
     """One model kind. Subclasses set the class attributes and implement the methods.
 
@@ -56,6 +72,8 @@ class ModelKind:
         input_type: str. The model input type saved in `config.json["input"]["type"]`.
         needs_strokes: bool. Trains and predicts only on drawings with strokes.
         defaults: `TrainDefaults`.
+        demo: `DemoSizes`. How long `compare`'s synthetic demonstration trains this kind.
+        compared_by_default: bool. `compare` trains this kind when no kinds are given.
         pad_multiple: int or None. Prediction inputs with a time axis are zero-padded to a
             multiple of it (fewer distinct shapes, fewer graph retraces).
     """
@@ -68,6 +86,8 @@ class ModelKind:
     input_type: str = ""
     needs_strokes: bool = False
     defaults: TrainDefaults = TrainDefaults(10, 128, 2e-3, 3, 0.3)
+    demo: DemoSizes = DemoSizes()
+    compared_by_default: bool = False
     pad_multiple: int | None = None  # pad the time axis of prediction batches to a multiple
 
     def __repr__(self) -> str:
@@ -133,4 +153,28 @@ class ModelKind:
         """The order in which `Drawing` records are batched for prediction (input order)."""
         return np.arange(len(drawings))
 
+    def input_size(self, input_config: dict | None) -> int:
+        """The side of the bitmaps that images become for a run of this kind (28 by default)."""
+        return IMAGE_SIDE
 
+    def serving_drawing(self, drawing, bitmap: np.ndarray, input_config: dict):
+        """What a served run of this kind is given for one request (`serve`).
+
+        Args:
+            drawing: `Drawing`. The request's simplified strokes.
+            bitmap: `(s, s) uint8`. The request's bitmap, rendered once for every served run.
+            input_config: dict. The run's input config.
+
+        Returns:
+            `Drawing`: `drawing` itself; a kind that takes bitmaps of that side gets it with
+            `bitmap` attached, so it is not rendered again.
+        """
+        return drawing
+
+    def raw_input_scale(self, model, input_config: dict) -> tuple[float, float] | None:
+        """Divisors the saved model still needs in front of it to take `input_spec`, or None."""
+        return None
+
+    def export_input_config(self, model, input_config: dict) -> dict:
+        """The input config of the exported model (wrapped with `raw_input_scale` when needed)."""
+        return dict(input_config or {})

@@ -118,7 +118,7 @@ def encode_stroke_rows(ds, rows, features, rng=None) -> np.ndarray:
     """
     if features.n_features == 3:
         from seqdoodle.strokes.augment import augment_points_batch
-        from seqdoodle.strokes.sequence import gather_points, points_to_stroke3_batch
+        from seqdoodle.strokes.stroke3_batch import gather_points, points_to_stroke3_batch
 
         points, lengths = gather_points(ds.points, ds.offsets, rows)
         if rng is not None:
@@ -190,11 +190,9 @@ class StrokeBatches(Batches):
 
 def _length_buckets(indices: np.ndarray, lengths: np.ndarray, n_buckets: int) -> list[np.ndarray]:
     """Group `indices` into up to `n_buckets` sorted groups of similar length (quantiles)."""
-    from seqdoodle.strokes.sequence import bucket_boundaries
+    from seqdoodle.strokes.padding import bucket_boundaries
 
     if len(indices) == 0:
         return []
     bucket_of = np.searchsorted(bucket_boundaries(lengths, n_buckets), lengths, side="right")
     return [indices[bucket_of == b] for b in np.unique(bucket_of)]
-
-

@@ -7,7 +7,7 @@ The Keras model is built by `seqdoodle.models.cnn`; this module imports no Keras
 from __future__ import annotations
 
 from seqdoodle.errors import DataFormatError
-from seqdoodle.kinds.base import ModelKind, TrainDefaults
+from seqdoodle.kinds.base import DemoSizes, ModelKind, TrainDefaults
 from seqdoodle.models.cnn import BITMAP_ARCH_NAMES, DEFAULT_DROPOUT, build_bitmap_classifier
 
 
@@ -33,6 +33,10 @@ class BitmapKind(ModelKind):
     # Sized for 2 CPU cores: 35.7k 28x28 bitmaps x 20 epochs in 12 minutes (26 stroke classes:
     # 86.0% validation top-1 vs 84.4% at 10 epochs); larger sets are cut to the 14-minute limit.
     defaults = TrainDefaults(epochs=20, batch_size=256, lr=2e-3, patience=3, dropout=0.3)
+    # compare's no-argument demonstration (1000 synthetic doodles per class, about 3 minutes in
+    # all on 2 CPU cores): the epochs finish well inside the limit on an unloaded machine.
+    demo = DemoSizes(epochs=8, time_limit=1.6)
+    compared_by_default = True
 
     def head_dropout(self, arch: str) -> float:
         return DEFAULT_DROPOUT.get(arch, self.defaults.dropout)
@@ -66,6 +70,16 @@ class BitmapKind(ModelKind):
         size = int(self.run_input_config(input_config)["size"])
         if size != ds.size:
             raise DataFormatError(f"{source}: takes {size}px bitmaps; {ds.path} has {ds.size}px")
+
+    def input_size(self, input_config):
+        return int(self.run_input_config(input_config)["size"])
+
+    def serving_drawing(self, drawing, bitmap, input_config):
+        if bitmap.shape != (self.input_size(input_config),) * 2:
+            return drawing
+        from dataclasses import replace
+
+        return replace(drawing, bitmap=bitmap)
 
     def batches(self, ds, rows, batch_size, input_config, seed=0, train=False):
         from seqdoodle.kinds.batches import BitmapBatches

@@ -139,7 +139,7 @@ class StrokeFeatures:
 
 def _stroke3(points: np.ndarray, features: StrokeFeatures) -> np.ndarray:
     """One drawing's `(n, 3) int16` points as unscaled `(m, F) float32` stroke-3 rows."""
-    from seqdoodle.strokes.sequence import points_to_stroke3
+    from seqdoodle.strokes.stroke3 import points_to_stroke3
 
     return points_to_stroke3(
         points,

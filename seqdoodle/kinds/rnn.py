@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqdoodle.kinds.base import ModelKind, TrainDefaults
+from seqdoodle.kinds.base import DemoSizes, ModelKind, TrainDefaults
 from seqdoodle.models.rnn import DEFAULT_DROPOUT, STROKE_ARCH_NAMES, build_stroke_classifier
 
 
@@ -32,6 +32,9 @@ class StrokeKind(ModelKind):
     needs_strokes = True
     # Sized for 2 CPU cores: ~13k stroke drawings in < 15 minutes.
     defaults = TrainDefaults(epochs=30, batch_size=128, lr=2e-3, patience=5, dropout=0.3)
+    # compare's no-argument demonstration (see the `cnn` kind).
+    demo = DemoSizes(epochs=15, time_limit=1.3)
+    compared_by_default = True
     pad_multiple = 16
 
     def head_dropout(self, arch: str) -> float:
@@ -73,6 +76,19 @@ class StrokeKind(ModelKind):
 
         return stroke_inputs(drawings, self.features(input_config))
 
+    def raw_input_scale(self, model, input_config):
+        """The dx/dy scale of a run saved before its model held it (None: in the model)."""
+        features = self.features(input_config)
+        if features.scale_in_model or _has_layer(model, "StrokeScale"):
+            return None
+        return None if features.scale == (1.0, 1.0) else features.scale
+
+    def export_input_config(self, model, input_config):
+        config = dict(input_config)
+        if self.raw_input_scale(model, input_config) is not None:  # exported with its scale
+            config["scale_in_model"] = True
+        return config
+
     def prediction_order(self, drawings) -> np.ndarray:
         """Drawings sorted by point count (stable), so batches hold similar lengths."""
         counts = [
@@ -96,6 +112,13 @@ class StrokeKind(ModelKind):
             "dtype": "float32",
             "how": how,
         }
+
+
+def _has_layer(model, class_name: str) -> bool:
+    for layer in getattr(model, "layers", ()):
+        if type(layer).__name__ == class_name or _has_layer(layer, class_name):
+            return True
+    return False
 
 
 KIND = StrokeKind()

@@ -1,8 +1,12 @@
 """The `timecnn` kind (stroke-order CNN): its settings, input encoding and batching.
 
+Prepared datasets store the points of each drawing (x, y, end of stroke) but no times, so the
+channels a run trains on come from the stroke order; `"speed"` is black there and is not a default.
+Training renders each row once and keeps the image (while the images of the rows fit in
+`CACHE_BYTES`), so later epochs cost no rendering.
+
 The Keras model is built by `seqdoodle.models.timecnn`; this module imports no Keras, so the
-registry
-(and the CLI) reads `KIND` without loading TensorFlow.
+registry (and the CLI) reads `KIND` without loading TensorFlow.
 """
 
 from __future__ import annotations
@@ -107,6 +111,9 @@ class TimeCNNKind(ModelKind):
         config.setdefault("size", 28)
         config["channels"] = list(check_channels(config.get("channels", DEFAULT_CHANNELS)))
         return config
+
+    def input_size(self, input_config):
+        return int(self.run_input_config(input_config)["size"])
 
     def build_model(self, arch, n_classes, input_config, seed=None):
         config = self.run_input_config(input_config)

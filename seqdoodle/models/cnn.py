@@ -78,5 +78,3 @@ def build_bitmap_classifier(
     if dropout is None:
         dropout = DEFAULT_DROPOUT.get(arch, 0.3)
     return add_classifier_head(backbone, num_classes, dropout, name=f"bitmap_cnn_{arch}", seed=seed)
-
-

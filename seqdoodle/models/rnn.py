@@ -95,5 +95,3 @@ def build_stroke_classifier(
     if dropout is None:
         dropout = DEFAULT_DROPOUT.get(arch, 0.3)
     return add_classifier_head(backbone, num_classes, dropout, name=f"stroke_rnn_{arch}", seed=seed)
-
-

@@ -7,11 +7,6 @@ same `BitmapEncoder` as the `cnn` kind's (it rescales by 1/255, augments by shif
 itself and, in the default preset, predicts from the mean over the image and its mirror), so the
 two kinds differ by their input only.
 
-Prepared datasets store the points of each drawing (x, y, end of stroke) but no times, so the
-channels a run trains on come from the stroke order; `"speed"` is black there and is not a default.
-Training renders each row once and keeps the image (while the images of the rows fit in
-`CACHE_BYTES`), so later epochs cost no rendering.
-
 Keras only. Keras is imported inside the functions, so the `timecnn` kind
 (`seqdoodle.kinds.timecnn`) can import this module without loading TensorFlow.
 """
@@ -64,5 +59,3 @@ def build_time_classifier(
     if dropout is None:
         dropout = DEFAULT_DROPOUT.get(arch, 0.3)
     return add_classifier_head(backbone, num_classes, dropout, name=f"time_cnn_{arch}", seed=seed)
-
-
