@@ -162,7 +162,7 @@ def make_dataset(folder, drawings, classes=SHAPE_CLASSES, with_strokes: bool = T
 
 def needs_stroke_modules():
     """Skip until the stroke encoding modules exist."""
-    pytest.importorskip("seqdoodle.strokes.sequence")
+    pytest.importorskip("seqdoodle.strokes.stroke3")
 
 
 # ----------------------------------------------------------------------------- save / load
@@ -391,3 +391,83 @@ def test_predict_dataset_keeps_the_order_of_rows_with_repeats(tmp_path):
     assert predict_dataset(run, dataset, np.array([], np.int64)).shape == (0, len(SHAPE_CLASSES))
     with pytest.raises(DataFormatError, match="batch_size must be at least 1"):
         predict_dataset(run, dataset, rows, batch_size=0)
+
+
+# ----------------------------------------------------------------------------- the run's records
+
+
+def test_run_layout_names_every_file_of_the_folder(tmp_path):
+    from seqdoodle.runs.layout import RunLayout
+
+    layout = RunLayout(tmp_path / "run")
+    assert layout.model == tmp_path / "run" / MODEL_FILE
+    assert layout.config.name == CONFIG_FILE and layout.classes.name == CLASSES_FILE
+    assert layout.state.parent == layout.last_checkpoint.parent == layout.checkpoint_dir
+    assert layout.staged_checkpoint(3).name == "epoch-0003.keras"
+    assert layout.staged_checkpoint(3).parent == layout.checkpoint_dir
+    names = [p.name for p in layout.training_files]
+    assert len(set(names)) == len(names) and layout.history_json.name in names
+    files = [layout.model, layout.config, layout.classes, layout.history_json, layout.history_csv,
+             layout.history_figure, layout.metrics, layout.test_predictions, layout.state,
+             layout.last_checkpoint]  # fmt: skip
+    assert len({p.name for p in files}) == len(files)  # no two records share a file
+    layout.checkpoint_dir.mkdir(parents=True)
+    for epoch in (2, 1):
+        layout.staged_checkpoint(epoch).write_bytes(b"")
+    assert layout.staged_checkpoints() == [layout.staged_checkpoint(1), layout.staged_checkpoint(2)]
+
+
+def test_a_run_without_training_records_reads_them_as_none(tmp_path):
+    run = load_run(make_cnn_run(tmp_path / "run"))
+    assert run.history is None and run.metrics is None
+    assert run.summary is None and run.test_predictions is None
+    with pytest.warns(DeprecationWarning), pytest.raises(KeyError):
+        _ = run["test_top1"]
+
+
+def test_run_records_are_read_on_first_use_without_keras(tmp_path):
+    """`Run(path, config)`: history, metrics, summary and predictions need neither Keras nor
+    the model; a damaged record is one line naming its file."""
+    import subprocess
+    import sys
+
+    from seqdoodle.evaluation.predictions import save_predictions
+    from seqdoodle.runs.layout import RunLayout
+
+    folder = make_cnn_run(tmp_path / "run")
+    layout = RunLayout(folder)
+    history = {"epoch": [1, 2], "loss": [1.5, 0.75], "val_accuracy": [0.5, None]}
+    layout.write_history(history, ["epoch", "loss", "val_accuracy"])
+    assert layout.history_csv.read_text().splitlines() == [
+        "epoch,loss,val_accuracy", "1,1.5,0.5", "2,0.75,"
+    ]  # fmt: skip
+    assert layout.history_figure.read_bytes()[:4] == b"\x89PNG"
+    layout.metrics.write_text(json.dumps({"top1": 0.25, "n": 4}))
+    layout.checkpoint_dir.mkdir()
+    layout.state.write_text(json.dumps({"epoch": 2, "summary": {"epochs_run": 2}}))
+    save_predictions(layout.test_predictions, [0, 3], [[0.7, 0.1, 0.1, 0.1]] * 2, SHAPE_CLASSES,
+                     ids=[5, 9])  # fmt: skip
+    script = f"""
+import sys, json
+from seqdoodle.runs.folder import Run
+run = Run({str(folder)!r}, json.loads(open({str(layout.config)!r}).read()))
+out = [run.history, run.metrics, run.summary, run.test_predictions.ids.tolist()]
+assert "keras" not in sys.modules and "tensorflow" not in sys.modules, "imported Keras"
+print(json.dumps(out))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout)
+    assert got == [history, {"top1": 0.25, "n": 4}, {"epochs_run": 2}, [5, 9]]
+
+    layout.metrics.write_text("{")
+    with pytest.raises(DataFormatError, match="not valid JSON") as info:
+        _ = load_run(folder).metrics
+    assert str(info.value).startswith(f"{layout.metrics}: ")
+    layout.history_json.write_text(json.dumps({"loss": 1.0}))
+    with pytest.raises(DataFormatError, match="per-epoch lists"):
+        _ = load_run(folder).history
+    run = load_run(folder)
+    run.summary = {"test_top1": 0.5}  # what train sets on the run it returns
+    with pytest.warns(DeprecationWarning, match="run.summary"):
+        assert run["test_top1"] == 0.5

@@ -1,7 +1,9 @@
-"""Runs saved by an older seqdoodle (tests/fixtures/runs_fc5b9ec) load and predict as they did.
+"""Runs saved by older seqdoodle code load and predict as they did.
 
-Those runs keep the stroke scale outside the model (in config.json); `Run` applies it itself. The
-fixture holds drawings (simplified and raw) and the probabilities the old code gave for them.
+`tests/fixtures/runs_fc5b9ec` (cnn, rnn) keep the stroke scale outside the model (in config.json);
+`Run` applies it itself. `tests/fixtures/runs_0cc056b` (cnn, rnn, timecnn) were saved by the last
+commit of the flat module layout, training records and checkpoint state included. Each fixture
+holds drawings (simplified and raw) and the probabilities the old code gave for them.
 """
 
 from __future__ import annotations
@@ -15,27 +17,49 @@ import pytest
 from seqdoodle.datasets.records import Drawing
 from seqdoodle.runs.folder import load_run
 
-FIXTURE = Path(__file__).parent / "fixtures" / "runs_fc5b9ec"
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE = FIXTURES / "runs_fc5b9ec"
+OLD_RUNS = [("runs_fc5b9ec", "cnn"), ("runs_fc5b9ec", "rnn"), ("runs_0cc056b", "cnn"),
+            ("runs_0cc056b", "rnn"), ("runs_0cc056b", "timecnn")]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def expected() -> dict:
-    return json.loads((FIXTURE / "expected.json").read_text("utf-8"))
+def _expected(fixture: str) -> dict:
+    return json.loads((FIXTURES / fixture / "expected.json").read_text("utf-8"))
 
 
 def _drawings(rows: list[dict]) -> list[Drawing]:
     return [Drawing(r["word"], strokes=r["drawing"], key_id=r.get("key_id")) for r in rows]
 
 
-@pytest.mark.parametrize("kind", ["cnn", "rnn"])
-@pytest.mark.parametrize("fmt", ["simplified", "raw"])
-def test_an_old_run_predicts_what_it_predicted(expected, kind, fmt):
-    run = load_run(FIXTURE / kind)
-    probs = run.predict_proba(_drawings(expected["drawings"][fmt]))
-    want = np.asarray(expected["probabilities"][kind][fmt], np.float32)
-    assert probs.shape == want.shape and want.shape[0] >= 4
-    np.testing.assert_allclose(probs, want, atol=1e-5, rtol=0)
-    assert np.ptp(want, axis=0).max() > 1e-3  # the drawings give different outputs
+@pytest.mark.parametrize("fixture, kind", OLD_RUNS, ids=[f"{f[5:]}-{k}" for f, k in OLD_RUNS])
+def test_an_old_run_predicts_what_it_predicted(fixture, kind):
+    expected = _expected(fixture)
+    run = load_run(FIXTURES / fixture / kind)
+    assert run.kind == kind
+    for fmt in ("simplified", "raw"):
+        probs = run.predict_proba(_drawings(expected["drawings"][fmt]))
+        want = np.asarray(expected["probabilities"][kind][fmt], np.float32)
+        assert probs.shape == want.shape and want.shape[0] >= 4
+        np.testing.assert_allclose(probs, want, atol=1e-5, rtol=0)
+        assert np.ptp(want, axis=0).max() > 1e-3  # the drawings give different outputs
+
+
+@pytest.mark.parametrize("fixture, kind", OLD_RUNS, ids=[f"{f[5:]}-{k}" for f, k in OLD_RUNS])
+def test_an_old_run_keeps_its_training_records(fixture, kind):
+    run = load_run(FIXTURES / fixture / kind)
+    history = run.history
+    assert history["epoch"] == [1] and len(history["val_accuracy"]) == 1
+    saved = run.test_predictions
+    assert saved.classes == run.classes and saved.ids is not None
+    assert saved.probs.shape == (len(saved.y_true), len(run.classes))
+    top1 = float(np.mean(saved.probs.argmax(axis=1) == saved.y_true))
+    assert run.metrics["top1"] == pytest.approx(top1) and run.metrics["n"] == len(saved.ids)
+    if fixture == "runs_0cc056b":  # the checkpoint state (without its weights) was kept
+        summary = run.summary
+        assert summary["kind"] == kind and summary["epochs_run"] == 1
+        assert summary["test_top1"] == pytest.approx(top1)
+    else:
+        assert run.summary is None
 
 
 def test_an_old_stroke_run_keeps_its_scale_outside_the_model():
@@ -68,7 +92,7 @@ def test_a_new_run_predicts_the_same_after_its_preset_is_edited(tmp_path, monkey
     classes = ["a", "b", "c"]
     model = model_kind.build_model("default", len(classes), config, seed=0)
     save_run(tmp_path, model, {"kind": kind, "arch": "default", "input": config}, classes)
-    rows = json.loads((FIXTURE / "expected.json").read_text("utf-8"))["drawings"]["simplified"]
+    rows = _expected("runs_fc5b9ec")["drawings"]["simplified"]
     drawings = _drawings(rows)
     before = load_run(tmp_path).predict_proba(drawings)
     edited = copy.deepcopy(getattr(preset_module, presets))

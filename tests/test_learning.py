@@ -40,8 +40,8 @@ def _train(kind, dataset, tmp_path_factory):
     from seqdoodle import train
 
     out = tmp_path_factory.mktemp("learning") / kind
-    summary = train(kind, dataset.path, out, seed=SEED, progress=False, **TRAINING[kind])
-    return out, summary
+    run = train(kind, dataset.path, out, seed=SEED, progress=False, **TRAINING[kind])
+    return out, run
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,8 @@ def test_test_split_is_balanced(dataset):
 def test_training_beats_chance(kind, dataset, request):
     from seqdoodle import load_run
 
-    out, summary = request.getfixturevalue(f"{kind}_run")
+    out, trained = request.getfixturevalue(f"{kind}_run")
+    summary = trained.summary
     assert summary["test_top1"] >= BAR, summary
     assert summary["best_val_accuracy"] >= BAR, summary
     # The saved run, given the raw test drawings, scores the same way.
@@ -82,6 +83,7 @@ def test_training_beats_chance(kind, dataset, request):
     top1 = float(np.mean(probs.argmax(axis=1) == y))
     assert top1 >= BAR
     assert top1 == pytest.approx(summary["test_top1"], abs=2 / len(y))
+    np.testing.assert_allclose(trained.predict_proba(drawings), probs, atol=1e-5)  # train's Run
     # It does not just predict one class: every class is predicted at least once.
     assert set(probs.argmax(axis=1).tolist()) == set(range(len(CLASSES)))
 
@@ -93,9 +95,10 @@ def test_compare_scores_trained_runs_above_chance(dataset, cnn_run, rnn_run, tmp
         data=dataset.path, runs=[cnn_run[0], rnn_run[0]], out=tmp_path / "report", progress=False
     )
     models = report["models"]
-    for name, (_, summary) in (("cnn", cnn_run), ("rnn", rnn_run)):
+    for name, (_, trained) in (("cnn", cnn_run), ("rnn", rnn_run)):
         assert models[name]["n"] == 80
-        assert models[name]["top1"] == pytest.approx(summary["test_top1"], abs=1e-6)
+        assert models[name]["top1"] == pytest.approx(trained.summary["test_top1"], abs=1e-6)
+        assert models[name]["top1"] == pytest.approx(trained.metrics["top1"], abs=1e-6)
     for name in ("cnn", "rnn", "ensemble"):
         assert models[name]["top1"] >= BAR, (name, models[name]["top1"])
         assert models[name]["macro_f1"] > CHANCE + 0.25, (name, models[name]["macro_f1"])

@@ -40,10 +40,10 @@ def other_data(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cnn_run(data, tmp_path_factory):
-    """A baseline CNN trained for 2 epochs: (run folder, summary)."""
+    """A baseline CNN trained for 2 epochs: (run folder, the `Run` train returned)."""
     out = tmp_path_factory.mktemp("runs") / "cnn"
-    summary = train("cnn", data.path, out, arch="baseline", epochs=2, seed=1, **FAST)
-    return out, summary
+    run = train("cnn", data.path, out, arch="baseline", epochs=2, seed=1, **FAST)
+    return out, run
 
 
 # ----------------------------------------------------------------------------- pipelines
@@ -99,7 +99,8 @@ def test_cosine_schedule_decays_to_two_percent():
 
 @pytest.mark.slow
 def test_train_cnn_writes_a_complete_run_folder(cnn_run, data):
-    out, summary = cnn_run
+    out, trained = cnn_run
+    summary = trained.summary
     for name in ("model.keras", "config.json", "classes.txt", "history.csv", "history.json"):
         assert (out / name).is_file(), name
     assert (out / "training.png").read_bytes()[:8] == PNG_MAGIC
@@ -122,13 +123,36 @@ def test_train_cnn_writes_a_complete_run_folder(cnn_run, data):
     probs = run.predict_proba_dataset(data, test_idx)
     with np.load(out / "test_predictions.npz") as saved:
         np.testing.assert_allclose(probs, saved["probs"], atol=1e-5)
+    np.testing.assert_allclose(trained.predict_proba_dataset(data, test_idx), probs, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_train_returns_the_run_with_its_records(cnn_run, data):
+    out, trained = cnn_run
+    assert trained.path == out and trained.kind == "cnn" and trained.arch == "baseline"
+    assert trained.history == json.loads((out / "history.json").read_text())
+    assert trained.metrics == json.loads((out / "metrics.json").read_text())
+    assert trained.metrics["top1"] == pytest.approx(trained.summary["test_top1"])
+    saved = trained.test_predictions
+    np.testing.assert_array_equal(saved.ids, data.indices("test"))
+    np.testing.assert_array_equal(saved.y_true, data.labels[data.indices("test")])
+    assert saved.classes == CLASSES and saved.probs.shape == (len(saved.ids), len(CLASSES))
+    assert trained.summary["run"] == str(out) and not trained.summary["already_finished"]
+    reloaded = load_run(out)  # the same records, read from the folder
+    assert reloaded.history == trained.history and reloaded.metrics == trained.metrics
+    stored = reloaded.summary  # the summary train stored in its checkpoint state
+    assert {k: stored[k] for k in ("epochs_run", "best_epoch", "test_top1")} == {
+        k: trained.summary[k] for k in ("epochs_run", "best_epoch", "test_top1")
+    }
+    with pytest.warns(DeprecationWarning, match="run.summary"):
+        assert trained["epochs_run"] == 2  # the dict access of earlier releases
 
 
 @pytest.fixture(scope="module")
 def rnn_run(data, tmp_path_factory):
     """A default stroke model trained for 1 epoch on the opened dataset: (run folder, summary)."""
     out = tmp_path_factory.mktemp("runs") / "rnn"
-    return out, train("rnn", data, out, epochs=1, **FAST)
+    return out, train("rnn", data, out, epochs=1, **FAST).summary
 
 
 @pytest.mark.slow
@@ -154,7 +178,7 @@ def test_train_rnn_writes_a_run_with_its_stroke_encoding(rnn_run, data):
 def test_a_saved_stroke_model_takes_stroke3_as_it_is(rnn_run, data):
     from seqdoodle.datasets.records import Drawing
     from seqdoodle.models.layers import StrokeScale
-    from seqdoodle.strokes.sequence import drawing_to_stroke3
+    from seqdoodle.strokes.stroke3 import drawing_to_stroke3
 
     out, _ = rnn_run
     run = load_run(out)
@@ -192,7 +216,7 @@ def test_rerun_continues_after_an_interrupt(data, tmp_path):
     assert (out / "checkpoint" / "last.keras").is_file() and not (out / "metrics.json").exists()
     first = {key: values[0] for key, values in state["history"].items()}
 
-    summary = train("cnn", data.path, out, **args)
+    summary = train("cnn", data.path, out, **args).summary
     assert summary["resumed_from_epoch"] == 1 and summary["epochs_run"] == 3
     history = json.loads((out / "history.json").read_text())
     assert history["epoch"] == [1, 2, 3]
@@ -202,12 +226,14 @@ def test_rerun_continues_after_an_interrupt(data, tmp_path):
     assert int(last.optimizer.iterations) == 3 * steps  # optimizer state carried over
 
     again = train("cnn", data.path, out, **args)
-    assert again["already_finished"] and again["epochs_run"] == 3
-    assert json.loads((out / "history.json").read_text()) == history
+    assert again.summary["already_finished"] and again.summary["epochs_run"] == 3
+    assert json.loads((out / "history.json").read_text()) == history == again.history
+    assert again.model.output_shape[-1] == len(CLASSES)  # the run's best model, loaded
 
     more = train("cnn", data.path, out, **{**args, "epochs": 4})  # more epochs extend the run
-    assert more["resumed_from_epoch"] == 3 and more["epochs_run"] == 4
+    assert more.summary["resumed_from_epoch"] == 3 and more.summary["epochs_run"] == 4
     assert json.loads((out / "history.json").read_text())["epoch"] == [1, 2, 3, 4]
+    assert more.history["epoch"] == [1, 2, 3, 4]
 
 
 @pytest.mark.slow
@@ -226,7 +252,7 @@ def test_time_limit_stops_after_the_first_epoch(data, tmp_path):
     summary = train(
         "cnn", data.path, tmp_path / "t", arch="baseline", epochs=5, batch_size=32,
         time_limit=0.001, progress=False,
-    )  # fmt: skip
+    ).summary  # fmt: skip
     assert summary["epochs_run"] == 1 and summary["stop_reason"] == "time_limit"
     assert (tmp_path / "t" / "metrics.json").is_file()
 
@@ -322,7 +348,7 @@ def test_a_kill_anywhere_in_an_epochs_writes_resumes_consistently(
         assert resumed == 0 and (out / "model.keras").exists()
     kill.update(point=None, armed=False)
 
-    summary = train("cnn", data.path, out, **args)
+    summary = train("cnn", data.path, out, **args).summary
     assert summary["resumed_from_epoch"] == resumed and summary["epochs_run"] == 2
     state = json.loads((ckpt / "state.json").read_text())
     assert state["finished"] and state["history"]["epoch"] == [1, 2]
@@ -482,7 +508,7 @@ def test_init_from_with_other_classes_replaces_the_head_and_freezes(cnn_run, oth
     summary = train(
         "cnn", other_data.path, out, arch="baseline", epochs=1, init_from=source,
         freeze_backbone=True, **FAST,
-    )  # fmt: skip
+    ).summary  # fmt: skip
     assert summary["epochs_run"] == 1
     run = load_run(out)
     assert run.model.output_shape == (None, len(OTHER_CLASSES))

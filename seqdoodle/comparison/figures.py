@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
+
+from seqdoodle.errors import DataFormatError
 
 WRONG_SHOWN = 16  # drawings per wrong-prediction grid
 
@@ -13,7 +13,7 @@ def comparison_figures(job, reports, seed: int) -> dict:
     """Training curves of the runs and a grid of wrong test drawings per model.
 
     Args:
-        job: `paired_predictions.ScoredRuns`: the runs and their test predictions.
+        job: `seqdoodle.comparison.paired.ScoredRuns`: the runs and their test predictions.
         reports: dict of name to `EvaluationReport` (for the titles' top-1).
         seed: int. Seed of the drawings shown.
 
@@ -51,7 +51,9 @@ def training_curves(runs: dict):
     histories = {}
     for name, run in runs.items():
         try:
-            histories[name] = json.loads((run.path / "history.json").read_text("utf-8"))
-        except (OSError, ValueError):
+            history = run.history
+        except DataFormatError:  # a damaged history leaves its row out
             continue
+        if history is not None:
+            histories[name] = history
     return plot_histories(histories) if histories else None

@@ -3,10 +3,10 @@
 Two modes:
 
 - Train and compare (the default): prepare the source into `OUT/dataset` (or take a prepared
-  `data` folder), train one run per model kind (the bitmap CNN and the stroke model unless
-  `kinds` says otherwise) into `OUT/runs/<kind>` on the same training drawings, then score them
-  and their ensemble on the test split. Every step resumes: rerunning the same call continues an
-  interrupted training and then only re-evaluates.
+  `data` folder), train one run per model kind (the kinds `compared_by_default`, the bitmap CNN
+  and the stroke model, unless `kinds` says otherwise) into `OUT/runs/<kind>` on the same
+  training drawings, then score them and their ensemble on the test split. Every step resumes:
+  rerunning the same call continues an interrupted training and then only re-evaluates.
 - Evaluate only (`runs=(RUN_A, RUN_B, ...)`, two or more): score existing runs and their
   ensembles on a prepared dataset's test split (`data`), on every drawing of a class folder
   (`source`), or, when neither is given, on the test split of the dataset the runs were trained
@@ -19,10 +19,11 @@ dataset. The ensemble pools the models' probabilities (`pool`: weighted geometri
 there is one;
 on a class folder there is none and the weights are equal.
 
-With no arguments it is a few-minute demonstration on 2 CPU cores (synthetic doodles, `QUICK`
-sizes); an explicit `per_class`, `epochs` or real source takes the full defaults. OUT holds
-`dataset/`, `runs/<kind>/`, report.md/json, `predictions_<model>.npz` (test) and
-`predictions_val_<model>.npz` (what the ensemble weights were fitted on), and the figures.
+With no arguments it is a few-minute demonstration on 2 CPU cores (`DEMO_PER_CLASS` synthetic
+doodles per class, each kind trained for its `ModelKind.demo` sizes); an explicit `per_class`,
+`epochs` or real source takes the full defaults. OUT holds `dataset/`, `runs/<kind>/`,
+report.md/json, `predictions_<model>.npz` (test) and `predictions_val_<model>.npz` (what the
+ensemble weights were fitted on), and the figures.
 
 Extra report parts (e.g. early-recognition curves) plug in through `sections`: callables that
 get the `ComparedRuns` and return a `seqdoodle.reports.Section`.
@@ -30,11 +31,10 @@ get the `ComparedRuns` and return a `seqdoodle.reports.Section`.
 
 from __future__ import annotations
 
-import json
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -48,51 +48,21 @@ from seqdoodle.comparison.paired import (
     runs_on_folder,
     shared_dataset,
 )
+from seqdoodle.comparison.report import (
+    ComparedRuns,  # noqa: F401 (re-exported: what section makers get)
+    partial_curves,
+    write_compare_report,
+)
 from seqdoodle.datasets.plan import SYNTHETIC
 from seqdoodle.errors import DataFormatError
 from seqdoodle.evaluation.ensembles import DEFAULT_POOL, check_pool
 from seqdoodle.progress import Reporter
 from seqdoodle.reports import summary_table  # noqa: F401 (re-exported for callers of compare)
 
-# The no-argument demonstration: sized to finish in about 3 minutes on 2 CPU cores.
-# Unloaded, both models finish their epochs well inside the time limits; the limits only bind
-# when the CPU is shared, and keep the whole job under 5 minutes.
-QUICK = {
-    "per_class": 1000,
-    "epochs": {"cnn": 8, "rnn": 15},  # other kinds: their own defaults
-    "time_limit": {"cnn": 1.6, "rnn": 1.3},  # minutes of training per model
-}
-LATENCY_DRAWINGS = 256  # test drawings timed per model
-LATENCY_REPEATS = 30
-
-
-@dataclass
-class ComparedRuns:
-    """What a report section gets: the runs, the test drawings and the fitted ensemble.
-
-    Args:
-        names: list of str. Model names in report order.
-        runs: dict of name to `Run`.
-        classes: list of str. Class names in column order.
-        y_test: `(n,) int64` test labels.
-        probs_test: dict of name to `(n, k)` test probabilities.
-        drawings_of: callable. Positions in the test arrays -> list of `Drawing`.
-        weights: dict of name to ensemble weight (the ensemble of all runs).
-        seed: int. The job's seed.
-        out: Path. The report folder.
-        pool: str. How the ensemble pools probabilities (`"log"` or `"linear"`).
-    """
-
-    names: list[str]
-    runs: dict
-    classes: list[str]
-    y_test: np.ndarray
-    probs_test: dict
-    drawings_of: Callable
-    weights: dict
-    seed: int
-    out: Path
-    pool: str = DEFAULT_POOL
+# The no-argument demonstration: sized to finish in about 3 minutes on 2 CPU cores. Epochs and
+# minutes of training per model are each kind's (`ModelKind.demo`); unloaded, the models finish
+# their epochs well inside the time limits, which only bind when the CPU is shared.
+DEMO_PER_CLASS = 1000
 
 
 def compare(
@@ -129,30 +99,30 @@ def compare(
         classes: list of str or None. Train mode: the classes to prepare (None: all the source
             has). With `runs`: only test drawings of these classes are scored. Defaults to None.
         per_class: int or None. Train mode: drawings per class to prepare; None takes
-            `QUICK["per_class"]` for the synthetic doodles and 10000 otherwise. With `runs` and a
+            `DEMO_PER_CLASS` for the synthetic doodles and 10000 otherwise. With `runs` and a
             folder: at most this many drawings per class. Defaults to None.
         runs: list of two or more paths, or None. Run folders to evaluate instead of training.
             Defaults to None.
         out: path. The report folder. Defaults to `"compare-report"`.
         epochs: int, dict (kind name -> epochs) or None. Epochs per model; None takes
-            `QUICK["epochs"]` in the no-argument case and the `train` defaults otherwise.
+            each kind's `demo.epochs` in the no-argument case and the `train` defaults otherwise.
             Defaults to None.
         seed: int. Seed of the split, the weights, the bootstrap and the figures' samples.
             Defaults to 0.
         progress: bool or None. False prints nothing; otherwise one line per step on stderr and
             training progress as `train` draws it. Defaults to None.
-        cnn_arch: str or None. Architecture of the bitmap CNN (None: its default).
-        rnn_arch: str or None. Architecture of the stroke model (None: its default).
+        cnn_arch: str or None. Deprecated: `archs={"cnn": ...}`.
+        rnn_arch: str or None. Deprecated: `archs={"rnn": ...}`.
         time_limit: float, dict or None. Minutes of training per model; None takes
-            `QUICK["time_limit"]` in the no-argument case and `train`'s default otherwise.
+            each kind's `demo.time_limit` in the no-argument case and `train`'s default otherwise.
             Defaults to None.
         patience: int, dict or None. Early-stopping patience in epochs per model; None takes
             the kind's default. Defaults to None.
         kinds: list of str or None. Train mode: the model kinds to train (registered names,
-            `seqdoodle.kinds.kind_names()`); None trains the first two registered kinds, the
+            `seqdoodle.kinds.kind_names()`); None trains `seqdoodle.kinds.compared_kinds()`, the
             bitmap CNN and the stroke model.
-        archs: dict or None. Architecture per kind (`{"timecnn": "default"}`); `cnn_arch` and
-            `rnn_arch` win for their kinds. Defaults to None.
+        archs: dict or None. Architecture per kind trained (`{"timecnn": "baseline"}`); a kind
+            not named takes its default. Defaults to None.
         partial: int. Early recognition: score every model and the ensemble on prefixes of this
             many test drawings (`seqdoodle.evaluation.early`; report.json `partial`, partial.png);
             0 for
@@ -179,7 +149,7 @@ def compare(
         MissingFileError: `data`, a source folder or a run folder does not exist.
         UnknownClassError: a class that the source or the runs do not have.
         DataFormatError: runs with different classes, a bitmap-only source for a kind that
-            needs strokes, or other bad arguments.
+            needs strokes, an unknown kind or arch, or other bad arguments.
 
     Example:
     >>> report = compare(out="/tmp/cmp")  # doctest: +SKIP
@@ -207,48 +177,48 @@ def compare(
         if runs is not None:
             job = _evaluation_job(runs, data, source, classes, per_class, say)
         else:
-            archs = {**(archs or {}), **_named_archs(cnn_arch, rnn_arch)}
+            names = _kinds_to_train(kinds)
+            archs = _archs_to_train(archs, names, cnn_arch=cnn_arch, rnn_arch=rnn_arch)
             job = _training_job(
                 data, source, classes, per_class, out, epochs, seed, progress,
-                _kinds_to_train(kinds), archs, time_limit, patience, say,
+                names, archs, time_limit, patience, say,
                 {"strategy": strategy, "precision": precision},
             )  # fmt: skip
-        return _report(job, out, seed, say, started, sections, pool)
+        return write_compare_report(job, out, seed, say, started, sections, pool)
 
 
 # ----------------------------------------------------------------------------- the two modes
 
 
-def partial_curves(limit: int) -> Callable:
-    """A section maker: early-recognition curves on a seeded sample of `limit` test drawings."""
+def _archs_to_train(archs, names: Sequence[str], **deprecated) -> dict[str, str]:
+    """`archs` checked against the registry and the kinds trained, with the deprecated keywords."""
+    from seqdoodle.kinds import ARCH_KEYWORDS, check_archs
 
-    def make(ctx: ComparedRuns):
-        from seqdoodle.evaluation.early import evaluate_partial, partial_section
-
-        rng = np.random.default_rng([ctx.seed, 13])
-        n = min(limit, len(ctx.y_test))
-        shown = np.sort(rng.choice(len(ctx.y_test), n, replace=False))
-        labels = [ctx.classes[i] for i in ctx.y_test[shown]]
-        result = evaluate_partial(
-            ctx.runs, ctx.drawings_of(shown), labels, weights=ctx.weights, pool=ctx.pool
+    archs = dict(archs or {})
+    for keyword, arch in deprecated.items():
+        if arch is not None:
+            kind = ARCH_KEYWORDS[keyword]
+            warnings.warn(
+                f"compare({keyword}=...) is deprecated; use archs={{{kind!r}: {arch!r}}}",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            if kind in names:  # as before: ignored for a kind not trained
+                archs.setdefault(kind, arch)
+    archs = check_archs(archs)
+    unknown = sorted(set(archs) - set(names))
+    if unknown:
+        raise DataFormatError(
+            f"archs: {', '.join(unknown)} not trained (kinds: {', '.join(names)}); "
+            "add it to kinds or leave out its arch"
         )
-        return partial_section(result)
-
-    return make
-
-
-def _named_archs(cnn_arch, rnn_arch) -> dict:
-    """The `cnn_arch` / `rnn_arch` arguments as archs of the first two registered kinds."""
-    from seqdoodle.kinds import kind_names
-
-    first, second = kind_names()[:2]
-    return {k: a for k, a in ((first, cnn_arch), (second, rnn_arch)) if a is not None}
+    return archs
 
 
 def _kinds_to_train(kinds) -> list[str]:
-    from seqdoodle.kinds import get_kind, kind_names
+    from seqdoodle.kinds import compared_kinds, get_kind
 
-    names = [get_kind(k).name for k in (kind_names()[:2] if kinds is None else kinds)]
+    names = [get_kind(k).name for k in (compared_kinds() if kinds is None else kinds)]
     if len(names) < 2 or len(set(names)) != len(names):
         raise DataFormatError(f"kinds: give two or more different model kinds, got {names}")
     return names
@@ -271,7 +241,6 @@ def _training_job(
 ) -> ScoredRuns:  # fmt: skip
     from seqdoodle.datasets.prepared import PreparedDataset
     from seqdoodle.kinds import get_kind
-    from seqdoodle.runs.folder import load_run
     from seqdoodle.training import train
 
     quick = data is None and _is_synthetic(source) and per_class is None and epochs is None
@@ -285,7 +254,7 @@ def _training_job(
         from seqdoodle.datasets.prepare import prepare
 
         if per_class is None:
-            per_class = QUICK["per_class"] if _is_synthetic(source) else 10000
+            per_class = DEMO_PER_CLASS if _is_synthetic(source) else 10000
         t0 = time.monotonic()
         ds = prepare(
             SYNTHETIC if _is_synthetic(source) else source,
@@ -300,12 +269,8 @@ def _training_job(
             f"prepared {_source_text(source)} ({per_class} per class) into {ds.path}: "
             f"{len(ds)} drawings of {len(ds.classes)} classes in {timing['prepare']:.0f} s"
         )
-    needs = [k for k in kinds if get_kind(k).needs_strokes]
-    if needs and not ds.has_strokes:
-        raise DataFormatError(
-            f"{ds.path}: prepared from bitmaps only; the {get_kind(needs[0]).title} needs "
-            "strokes (a folder of .ndjson files or the synthetic doodles)"
-        )
+    for name in kinds:
+        get_kind(name).check_dataset(ds)
     counts = ds.counts()
     if counts["test"] == 0:
         raise DataFormatError(f"{ds.path}: the test split is empty; nothing to compare on")
@@ -314,8 +279,9 @@ def _training_job(
         n_epochs = _per_model(epochs, name, "epochs", kinds)
         limit = _per_model(time_limit, name, "time_limit", kinds)
         if quick:
-            n_epochs = n_epochs or QUICK["epochs"].get(name)
-            limit = limit if limit is not None else QUICK["time_limit"].get(name)
+            demo = get_kind(name).demo
+            n_epochs = n_epochs or demo.epochs
+            limit = limit if limit is not None else demo.time_limit
         options = {} if limit is None else {"time_limit": limit}
         options.update(train_options or {})
         wait = _per_model(patience, name, "patience", kinds)
@@ -324,12 +290,12 @@ def _training_job(
         arch = archs.get(name) or get_kind(name).archs[0]
         run_dir = out / "runs" / name
         say(f"training {name} ({arch}) on {counts['train']} drawings into {run_dir}")
-        summary = train(
+        run = train(
             name, ds, run_dir, arch=arch, epochs=n_epochs, seed=seed, progress=progress, **options
         )
-        training[name] = summary
-        timing[f"train_{name}"] = summary["seconds"]
-        found[name] = load_run(run_dir)
+        training[name] = run.summary
+        timing[f"train_{name}"] = run.summary["seconds"]
+        found[name] = run
     t0 = time.monotonic()
     columns = [np.arange(len(ds.classes))] * len(found)
     job = runs_on_dataset(found, columns, ds, say, mode="train")
@@ -365,110 +331,3 @@ def _source_text(source) -> str:
     if isinstance(source, (str, os.PathLike)):
         return str(source)
     return ", ".join(str(s) for s in source)
-
-
-# ----------------------------------------------------------------------------- the report
-
-
-def _report(job: ScoredRuns, out: Path, seed: int, say, started: float, sections, pool) -> dict:
-    from seqdoodle import __version__
-    from seqdoodle.comparison.figures import comparison_figures
-    from seqdoodle.comparison.scoring import compare_models
-    from seqdoodle.evaluation.report import save_predictions
-    from seqdoodle.reports import report_document, write_report
-    from seqdoodle.runs.evaluate import measure_latency
-
-    t0 = time.monotonic()
-    names = list(job.runs)
-    val = None if job.y_val is None else (job.y_val, job.probs_val)
-    kinds = {name: run.kind for name, run in job.runs.items()}
-    found = compare_models(
-        job.y_test, job.probs_test, job.classes, val=val, seed=seed, kinds=kinds, pool=pool
-    )
-    reports, weights = found.reports, found.weights
-    predictions = {}
-    for name, p in {**job.probs_test, "ensemble": found.ensemble(job.probs_test)}.items():
-        fname = f"predictions_{name}.npz"
-        save_predictions(out / fname, job.y_test, p, job.classes, ids=job.ids_test)
-        reports[name].predictions = {"path": fname}
-        predictions[name] = fname
-    if val is not None:
-        for name, p in {**job.probs_val, "ensemble": found.ensemble(job.probs_val)}.items():
-            save_predictions(out / f"predictions_val_{name}.npz", job.y_val, p, job.classes)
-            predictions[f"val_{name}"] = f"predictions_val_{name}.npz"
-
-    say(f"timing {len(names)} models and their ensemble on test drawings")
-    rng = np.random.default_rng([seed, 7])
-    n_time = min(LATENCY_DRAWINGS, len(job.y_test))
-    inputs = job.drawings_of(np.sort(rng.choice(len(job.y_test), n_time, replace=False)))
-    t_latency = time.monotonic()
-    for name, run in job.runs.items():
-        reports[name].latency_ms = measure_latency(
-            run.predict_proba, inputs, repeats=LATENCY_REPEATS
-        )
-        reports[name].n_params = run.n_params
-        reports[name].saved_size_bytes = run.saved_size_bytes
-
-    def ensemble_predict(x):
-        return found.ensemble({n: job.runs[n].predict_proba(x) for n in names})
-
-    ens = reports["ensemble"]
-    ens.latency_ms = measure_latency(ensemble_predict, inputs, repeats=LATENCY_REPEATS)
-    ens.n_params = sum(reports[n].n_params for n in names)
-    ens.saved_size_bytes = sum(reports[n].saved_size_bytes for n in names)
-    job.timing["latency"] = time.monotonic() - t_latency
-
-    context = ComparedRuns(
-        names, job.runs, job.classes, job.y_test, job.probs_test, job.drawings_of, weights,
-        seed, out, pool,
-    )  # fmt: skip
-    parts = [make(context) for make in sections]
-    figures = comparison_figures(job, reports, seed)
-    runs_info = {
-        name: {
-            "path": str(run.path),
-            "kind": run.kind,
-            "arch": run.arch,
-            "n_params": run.n_params,
-            "saved_size_bytes": run.saved_size_bytes,
-            "latency_ms": reports[name].latency_ms,
-            "training": job.training.get(name) or _stored_training(run),
-            "test_predictions": "reused from training" if name in job.reused else "predicted",
-        }
-        for name, run in job.runs.items()
-    }
-    ensemble = {"weights": weights, "members": names, "source": found.weight_source, "pool": pool}
-    if len(names) == 2:
-        ensemble.update(weight=weights[names[0]], of=names[0])
-    job.timing["evaluate"] = time.monotonic() - t0
-    job.timing["total"] = time.monotonic() - started
-    extra = {
-        "mode": job.mode,
-        "data": {**job.data_info, "n_test": int(len(job.y_test))},
-        "runs": runs_info,
-        "ensemble": ensemble,
-        **found.to_json(),
-        "latency": {
-            "drawings": int(n_time),
-            "repeats": LATENCY_REPEATS,
-            "note": "ms per call of one drawing (p50/p95) and per drawing in batches of 256, "
-            "preprocessing included",
-        },
-        "predictions": predictions,
-        "timing_seconds": {k: round(v, 2) for k, v in job.timing.items()},
-        "notes": job.notes,
-        "seed": seed,
-        "seqdoodle_version": __version__,
-    }
-    doc = report_document(reports, found.paired, extra, parts)
-    write_report(out, reports, found.paired, figures=figures, sections=parts, doc=doc)
-    return doc
-
-
-def _stored_training(run) -> dict | None:
-    """The training summary a run folder keeps (checkpoint state), or None."""
-    state = run.path / "checkpoint" / "state.json"
-    try:
-        return json.loads(state.read_text("utf-8")).get("summary")
-    except (OSError, ValueError, AttributeError):
-        return None

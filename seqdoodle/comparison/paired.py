@@ -18,8 +18,6 @@ import numpy as np
 
 from seqdoodle.errors import DataFormatError, MissingFileError, UnknownClassError
 
-SAVED_TEST = "test_predictions.npz"
-
 
 @dataclass
 class ScoredRuns:
@@ -36,7 +34,7 @@ class ScoredRuns:
         data_info: dict. report.json's `data` entry.
         y_val: `(m,) int64` validation labels, or None.
         probs_val: dict of name to `(m, k)`, or None.
-        training: dict of name to `train()` summary (train mode).
+        training: dict of name to the `train()` summary (`Run.summary`; train mode).
         timing: dict of step to seconds.
         notes: list of str.
         reused: list of str. Runs whose saved test predictions were reused.
@@ -137,20 +135,18 @@ def saved_test_probs(run, ds_sha: str, rows: np.ndarray) -> np.ndarray | None:
     """The test probabilities a run saved after training, if they are of exactly these rows.
 
     They are used only when the run was trained on this dataset (its manifest hash) and the
-    saved file holds the same rows and classes; otherwise None (predict instead).
+    saved predictions (`Run.test_predictions`) hold the same rows and classes; otherwise None
+    (predict instead).
     """
-    from seqdoodle.evaluation.predictions import load_predictions
-
-    path = run.path / SAVED_TEST
-    if (run.config.get("dataset") or {}).get("manifest_sha256") != ds_sha or not path.is_file():
+    if (run.config.get("dataset") or {}).get("manifest_sha256") != ds_sha:
         return None
     try:
-        saved = load_predictions(path)
+        saved = run.test_predictions
     except (DataFormatError, MissingFileError):
         return None
-    if saved.ids is None or not np.array_equal(saved.ids, rows) or saved.classes != run.classes:
+    if saved is None or saved.ids is None or not np.array_equal(saved.ids, rows):
         return None
-    return saved.probs
+    return saved.probs if saved.classes == run.classes else None
 
 
 def dataset_info(ds, split: str) -> dict:

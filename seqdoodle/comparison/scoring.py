@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from seqdoodle.comparison.statistics import (
+from seqdoodle.comparison.statistics import per_class_best
+from seqdoodle.comparison.verdicts import (
     ALPHA,
     PairedComparison,
     holm_note,
     pairwise_comparisons,
-    per_class_best,
 )
 from seqdoodle.errors import DataFormatError
 from seqdoodle.evaluation.ensembles import (

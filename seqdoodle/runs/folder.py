@@ -1,14 +1,11 @@
 """Run folders: save a trained model with its settings, load it back, predict with it.
 
-```
-RUN/
-  model.keras    the model (Keras 3 format) for inference, without optimizer state; written
-                 under a temporary name, then renamed
-  config.json    {"kind" (a registered model kind, `seqdoodle.kinds`), "arch", "classes",
-                 "input", "dataset", "train", "seqdoodle_version"}; written last, so a folder
-                 with it is complete
-  classes.txt    one class a line (for people and other tools; must agree with config.json)
-```
+A run folder (its files are named in `seqdoodle.runs.layout`) holds at least `model.keras` (the
+model for inference, without optimizer state), `config.json` and `classes.txt` (one class a line,
+for people and other tools). `config.json` is `{"kind", "arch", "classes", "input", "dataset",
+"train", "seqdoodle_version"}`, `kind` a registered model kind (`seqdoodle.kinds`); it is written
+last, so a folder with it is complete. A folder written by `train` also holds the history, the
+test metrics and predictions and the checkpoint; `Run` reads them on first use.
 
 Loading never runs code from the file: `keras.saving.load_model(..., safe_mode=True)`, no pickles.
 Decision: `classes.txt` is optional when loading (config.json holds the classes); when present it
@@ -19,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -28,10 +25,15 @@ import numpy as np
 from seqdoodle.errors import DataFormatError, MissingFileError
 from seqdoodle.fileio import save_keras, write_json, write_text
 from seqdoodle.kinds import choices_text, get_kind, kind_names
+from seqdoodle.runs.keras_file import check_keras_file, inference_model, load_keras_model
+from seqdoodle.runs.layout import RunLayout
 
-MODEL_FILE = "model.keras"
-CONFIG_FILE = "config.json"
-CLASSES_FILE = "classes.txt"
+__all__ = ["Run", "check_keras_file", "inference_model", "load_keras_model", "load_run",
+           "save_run"]  # fmt: skip
+
+MODEL_FILE = RunLayout.MODEL
+CONFIG_FILE = RunLayout.CONFIG
+CLASSES_FILE = RunLayout.CLASSES
 
 
 def _check_kind(kind, where: str) -> None:
@@ -92,39 +94,12 @@ def save_run(out: str | os.PathLike, model, config: dict, classes: Sequence[str]
         raise DataFormatError(f"{out}: model outputs {width} scores for {len(classes)} classes")
     config["classes"] = classes
     config.setdefault("seqdoodle_version", __version__)
+    layout = RunLayout(out)
     out.mkdir(parents=True, exist_ok=True)
-    save_keras(inference_model(model), out / MODEL_FILE)
-    write_text(out / CLASSES_FILE, "".join(f"{c}\n" for c in classes))
-    write_json(out / CONFIG_FILE, config)
+    save_keras(inference_model(model), layout.model)
+    write_text(layout.classes, "".join(f"{c}\n" for c in classes))
+    write_json(layout.config, config)
     return out
-
-
-def inference_model(model):
-    """The model without its optimizer: an uncompiled view that shares the layers and weights.
-
-    Saving a compiled model stores the optimizer's state too (Adam: two slots per weight, so
-    about 3x the file); Keras 3 ignores `include_optimizer` for `.keras` files. A functional
-    model (all seqdoodle models are) is rebuilt over the same layers without compiling; a model
-    without a symbolic input and output (e.g. subclassed) is returned as it is.
-
-    Args:
-        model: keras.Model. A model, compiled or not.
-
-    Returns:
-        keras.Model with the same inputs, outputs, layers and weights and no optimizer.
-
-    Example:
-    >>> inference_model(trained).count_params() == trained.count_params()  # doctest: +SKIP
-    True
-    """
-    import keras
-
-    if getattr(model, "optimizer", None) is None:
-        return model
-    try:
-        return keras.Model(model.input, model.output, name=model.name)
-    except (AttributeError, ValueError, TypeError):  # no graph to rebuild
-        return model
 
 
 def _read_config(path: Path) -> dict:
@@ -139,71 +114,6 @@ def _read_config(path: Path) -> dict:
     if not isinstance(config.get("input", {}), dict):
         raise DataFormatError(f"{path}: 'input' must be an object of preprocessing options")
     return config
-
-
-def check_keras_file(path: str | os.PathLike) -> None:
-    """Check that `path` is a complete `.keras` zip archive (without loading it).
-
-    Args:
-        path: str or PathLike. The `.keras` file.
-
-    Raises:
-        DataFormatError: not a zip archive, truncated, without `config.json` or
-            `model.weights.h5`, or a member whose CRC does not match (one line naming `path`).
-
-    Example:
-    >>> check_keras_file("runs/cnn/model.keras")  # doctest: +SKIP
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            missing = {"config.json", "model.weights.h5"} - names
-            if missing:
-                raise DataFormatError(
-                    f"{path}: corrupt or truncated Keras file (lacks {', '.join(sorted(missing))})"
-                )
-            bad = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
-        raise DataFormatError(f"{path}: corrupt or truncated Keras file ({e})") from None
-    if bad is not None:
-        raise DataFormatError(f"{path}: corrupt or truncated Keras file (bad checksum of {bad})")
-
-
-def load_keras_model(path: str | os.PathLike, compile: bool = False):
-    """Load a `.keras` file in safe mode after `check_keras_file`; every failure is one line.
-
-    Args:
-        path: str or PathLike. The `.keras` file.
-        compile: bool. Restore the compiled state (optimizer included) too, as training
-            checkpoints need. Defaults to False.
-
-    Returns:
-        keras.Model.
-
-    Raises:
-        DataFormatError: a corrupt or truncated file, a model that holds code (refused, never
-            run), or one Keras cannot rebuild.
-
-    Example:
-    >>> model = load_keras_model("runs/cnn/model.keras")  # doctest: +SKIP
-    """
-    import keras
-
-    from seqdoodle.models import register_layers
-
-    register_layers()  # the serializable seqdoodle layers
-
-    check_keras_file(path)
-    try:
-        return keras.saving.load_model(path, compile=compile, safe_mode=True)
-    except Exception as e:  # noqa: BLE001 - Keras raises many types; report one line
-        text = " ".join(str(e).split())
-        if "safe_mode" in text or "arbitrary code" in text:
-            raise DataFormatError(
-                f"{path}: refused to load: the model holds code that would run on loading "
-                "(e.g. a Lambda layer); seqdoodle loads models in safe mode only"
-            ) from None
-        raise DataFormatError(f"{path}: cannot load the Keras model ({text[:200]})") from None
 
 
 def load_run(path: str | os.PathLike) -> Run:
@@ -229,20 +139,21 @@ def load_run(path: str | os.PathLike) -> Run:
     path = Path(path)
     if not path.is_dir():
         raise MissingFileError(f"{path}: no such run folder")
-    model_path, config_path = path / MODEL_FILE, path / CONFIG_FILE
+    layout = RunLayout(path)
+    model_path, config_path = layout.model, layout.config
     for file in (model_path, config_path):
         if not file.is_file():
             raise MissingFileError(f"{file}: missing; not a complete run folder")
     config = _read_config(config_path)
     classes = config["classes"]
-    classes_path = path / CLASSES_FILE
+    classes_path = layout.classes
     if classes_path.is_file():
         listed = [line.strip() for line in classes_path.read_text("utf-8").splitlines()]
         listed = [c for c in listed if c]
         if listed != classes:
             raise DataFormatError(
                 f"{classes_path}: {len(listed)} classes that differ from the {len(classes)} in "
-                f"{CONFIG_FILE} (edited?)"
+                f"{config_path.name} (edited?)"
             )
     model = load_keras_model(model_path)
     width = model.output_shape[-1]
@@ -254,37 +165,100 @@ def load_run(path: str | os.PathLike) -> Run:
 
 
 class Run:
-    """A loaded run: the model, its classes and preprocessing, and prediction helpers.
+    """A run: its model, classes and preprocessing, its training records, prediction helpers.
+
+    The training records (`history`, `summary`, `metrics`, `test_predictions`) are read from the
+    folder on first use, without Keras; a folder written by `save_run` alone has none of them
+    (None). `train` returns the `Run` of the folder it wrote, with the summary of that call.
 
     Args:
         path: Path. The run folder.
         config: dict. Contents of `config.json`.
-        model: keras.Model. The loaded classifier.
+        model: keras.Model or None. The loaded classifier; None loads `model.keras` on first use
+            (without the checks of `load_run`). Defaults to None.
+        summary: dict or None. The training summary; None reads the one `train` left in the
+            folder on first use. Defaults to None.
 
     Attributes:
-        path: Path. kind: str (a registered kind name). arch: str or None. classes: list of
-        str. config: dict. model: keras.Model. model_kind: the `ModelKind` of `kind`.
+        path: Path. layout: `RunLayout` of the folder. kind: str (a registered kind name).
+        arch: str or None. classes: list of str. config: dict. model: keras.Model.
+        model_kind: the `ModelKind` of `kind`.
 
     Example:
     >>> run = load_run("runs/rnn")  # doctest: +SKIP
     >>> run.predict_proba(drawings).shape  # doctest: +SKIP
     (10, 5)
+    >>> run.history["val_accuracy"][-1], run.metrics["top1"]  # doctest: +SKIP
+    (0.91, 0.9)
     """
 
-    def __init__(self, path: Path, config: dict, model):
+    def __init__(self, path: Path, config: dict, model=None, summary: dict | None = None):
         self.path = Path(path)
+        self.layout = RunLayout(self.path)
         self.config = config
-        self.model = model
+        self._model = model
         self.kind: str = config["kind"]
         self.model_kind = get_kind(self.kind)
         self.arch: str | None = config.get("arch")
         self.classes: list[str] = list(config["classes"])
+        self._records = {} if summary is None else {"summary": summary}
 
     def __repr__(self) -> str:
         return (
             f"Run({str(self.path)!r}, kind={self.kind!r}, arch={self.arch!r}, "
             f"classes={len(self.classes)})"
         )
+
+    def __getitem__(self, key: str):
+        """`run[key]` is `run.summary[key]`; deprecated (`train` returned the summary dict)."""
+        warnings.warn(
+            f"train() returns a Run now: use run.summary[{key!r}] instead of run[{key!r}]; "
+            "item access will be removed in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if self.summary is None:
+            raise KeyError(key)
+        return self.summary[key]
+
+    @property
+    def model(self):
+        """keras.Model: the classifier (`model.keras`, loaded on first use if not given)."""
+        if self._model is None:
+            self._model = load_keras_model(self.layout.model)
+        return self._model
+
+    def _record(self, name: str, read: Callable):
+        if name not in self._records:
+            self._records[name] = read()
+        return self._records[name]
+
+    @property
+    def history(self) -> dict | None:
+        """dict of lists: per-epoch `epoch`, `loss`, `accuracy`, `val_loss`, `val_accuracy`,
+        `lr`, `seconds` (`history.json`); None for a run not written by `train`."""
+        return self._record("history", self.layout.read_history)
+
+    @property
+    def summary(self) -> dict | None:
+        """dict: the training summary (see `seqdoodle.training.train`): of the call that
+        returned this run, or the one stored when training finished; None without one."""
+        return self._record("summary", self.layout.read_summary)
+
+    @summary.setter
+    def summary(self, value: dict | None) -> None:
+        self._records["summary"] = value
+
+    @property
+    def metrics(self) -> dict | None:
+        """dict: the test-split scores written after training (`metrics.json`), or None."""
+        return self._record("metrics", self.layout.read_metrics)
+
+    @property
+    def test_predictions(self):
+        """`Predictions` of the test split saved after training (labels, probabilities, dataset
+        rows as `ids`), or None."""
+        return self._record("test_predictions", self.layout.read_test_predictions)
 
     @property
     def input_config(self) -> dict:
@@ -304,7 +278,7 @@ class Run:
     @property
     def saved_size_bytes(self) -> int:
         """Size of `model.keras` in bytes."""
-        return (self.path / MODEL_FILE).stat().st_size
+        return self.layout.model.stat().st_size
 
     def predict_proba(
         self, drawings: Sequence, batch_size: int = 256, progress: Callable | None = None

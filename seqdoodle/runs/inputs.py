@@ -1,7 +1,8 @@
 """A run's inputs from files: `.npy` bitmap rows, stroke files, PNG/JPEG images.
 
-Stroke files: `.ndjson` (Google), and given by name, Kaggle `.csv`, sketch-rnn `.npz` and Google's
-binary `.bin` (read by `seqdoodle.datasets.plan.open_reader`).
+Stroke and bitmap files are read by the table of formats (`seqdoodle.datasets.formats`), whose
+readers check every drawing with the one validator (`validate_strokes`): `.ndjson`, `.npy` and,
+given by name, Kaggle `.csv`, sketch-rnn `.npz` and Google's binary `.bin`.
 
 Inputs become `Drawing` records (`load_inputs`), which `Run.predict_proba` preprocesses exactly as
 in training: a bitmap model renders strokes and takes bitmaps and images as they are, a stroke model
@@ -15,30 +16,27 @@ from pathlib import Path
 
 import numpy as np
 
+from seqdoodle.datasets.formats import FORMATS, format_for, open_reader
 from seqdoodle.datasets.images import IMAGE_SUFFIXES, image_to_bitmap, is_image_path
 from seqdoodle.datasets.records import Drawing
 from seqdoodle.errors import DataFormatError, MissingFileError
 
-NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz")
-# Stroke formats read by `datasets.plan.open_reader`; accepted as files, not picked up from folders
+# Formats a folder stands for; the others are accepted as files, not picked up from folders
 # (a folder's `.npz`/`.csv` may well be predictions or reports).
-STROKE_FILE_READERS = ("kaggle", "sketchrnn", "binary")
-INPUT_SUFFIXES = (".npy", *NDJSON_SUFFIXES, *IMAGE_SUFFIXES)
-STROKE_INPUTS = ("ndjson", "strokes")
+FOLDER_FORMATS = ("ndjson", "numpy-bitmap")
+STROKE_FILE_READERS = tuple(name for name in FORMATS if name not in FOLDER_FORMATS)
+NDJSON_SUFFIXES = FORMATS["ndjson"].suffixes
+INPUT_SUFFIXES = (*(s for f in FOLDER_FORMATS for s in FORMATS[f].suffixes), *IMAGE_SUFFIXES)
+STROKE_INPUTS = ("strokes",)  # input kinds a stroke run takes
 
 
 def _input_kind(path: Path) -> str:
-    name = path.name.lower()
-    if name.endswith(".npy"):
-        return "npy"
-    if name.endswith(NDJSON_SUFFIXES):
-        return "ndjson"
+    """The input's kind: its format's ("strokes" or "bitmaps"), or "image"."""
+    fmt = format_for(path)
+    if fmt is not None:
+        return fmt.kind
     if is_image_path(path):
         return "image"
-    from seqdoodle.datasets.plan import file_kind
-
-    if file_kind(path) in STROKE_FILE_READERS:
-        return "strokes"
     raise DataFormatError(
         f"{path}: unsupported input; give .npy bitmap rows, .ndjson drawings (or Kaggle .csv, "
         "sketch-rnn .npz, binary .bin) or a PNG/JPEG image"
@@ -84,18 +82,18 @@ def expand_inputs(paths) -> list[Path]:
 
 
 def _npy_drawings(path: Path) -> Iterator[Drawing]:
-    from seqdoodle.datasets.readers import read_bitmaps
+    from seqdoodle.datasets.formats.numpy_bitmap import read_bitmaps
 
     rows = read_bitmaps(path)  # checks dtype uint8 and shape (n, 784) or (n, 28, 28); a memmap
+    if not len(rows):  # as `prepare` and an empty .ndjson: a file of nothing is a mistake
+        raise DataFormatError(f"{path}: no valid drawings (0 bitmap rows)")
     for i in range(len(rows)):
         bitmap = np.asarray(rows[i]).reshape(28, 28)
         yield Drawing(word="", bitmap=bitmap, source=f"{path.name}[{i}]")
 
 
-def _ndjson_drawings(path: Path, notes: list | None) -> Iterator[Drawing]:
-    from seqdoodle.datasets.readers import read_drawings
-
-    reader = read_drawings(path)
+def _stroke_file_drawings(path: Path, notes: list | None) -> Iterator[Drawing]:
+    reader = open_reader(path)
     n = 0
     for drawing in reader:
         n += 1
@@ -104,22 +102,6 @@ def _ndjson_drawings(path: Path, notes: list | None) -> Iterator[Drawing]:
         notes.append(str(reader.summary))
     if not n:
         raise DataFormatError(f"{path}: no valid drawings ({reader.summary})")
-
-
-def _stroke_file_drawings(path: Path, notes: list | None) -> Iterator[Drawing]:
-    from seqdoodle.datasets.plan import open_reader
-
-    reader = open_reader(path)
-    n = 0
-    for i, d in enumerate(reader):
-        d.source = d.source or f"{path.name}[{i}]"
-        n += 1
-        yield d
-    summary = getattr(reader, "summary", None)
-    if notes is not None and summary is not None and summary.n_skipped:
-        notes.append(str(summary))
-    if not n:
-        raise DataFormatError(f"{path}: no valid drawings ({summary})")
 
 
 def iter_inputs(paths, notes: list | None = None, size: int = 28) -> Iterator[Drawing]:
@@ -132,10 +114,8 @@ def iter_inputs(paths, notes: list | None = None, size: int = 28) -> Iterator[Dr
     """
     for path in expand_inputs(paths):
         kind = _input_kind(path)
-        if kind == "npy":
+        if kind == "bitmaps":
             yield from _npy_drawings(path)
-        elif kind == "ndjson":
-            yield from _ndjson_drawings(path, notes)
         elif kind == "strokes":
             yield from _stroke_file_drawings(path, notes)
         else:
@@ -180,9 +160,8 @@ def load_inputs(paths, notes: list | None = None, size: int = 28) -> list[Drawin
 
 
 def input_size(run) -> int:
-    """The bitmap side a run takes (28 unless it was trained on another `--size`)."""
-    size = (run.input_config or {}).get("size")
-    return int(size) if size else 28
+    """The bitmap side images become for a run: its kind's `input_size` (28 unless it says)."""
+    return run.model_kind.input_size(run.input_config)
 
 
 def check_inputs_for(run, paths) -> None:
@@ -209,5 +188,3 @@ def check_inputs_for(run, paths) -> None:
 
 
 # ----------------------------------------------------------------------------- labelled data
-
-

@@ -16,8 +16,12 @@ Resuming finishes whatever a stop left undone: renames a committed stage, drops 
 re-saves the best model from `last.keras` when the last epoch was the best, and rewrites the
 history. A folder with `checkpoint/` but no state (stopped inside the first epoch) starts over.
 
+`train` returns the run's `Run` (`seqdoodle.runs.folder`), its `summary` that of the call.
+
 Modules: `checks` (arguments), `state` (the checkpoint schema and crash recovery), `trainer`
-(the `Trainer` of one call).
+(the `Trainer` of one call), `schedule` (the learning rate and the time-limit plan), `cluster`,
+`distribute` and `distribute_loop` (where training runs). The run folder's files are named in
+`seqdoodle.runs.layout`.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ from seqdoodle.errors import DataFormatError
 from seqdoodle.fileio import folder_lock, sha256_file
 from seqdoodle.progress import Reporter
 from seqdoodle.training.checks import TrainRequest, check_request, open_dataset
+from seqdoodle.training.schedule import cosine_lr
 from seqdoodle.training.state import STOP_REASONS, load_state
-from seqdoodle.training.trainer import Trainer, cosine_lr
+from seqdoodle.training.trainer import Trainer
 
 _Trainer = Trainer  # the name fault-injection tests patch
 
@@ -56,7 +61,7 @@ def train(
     callbacks: list | None = None,
     strategy: str = "auto",
     precision: str = "float32",
-) -> dict:
+):
     """Train a model on a prepared dataset and write a run folder; rerun to resume.
 
     Every None below takes the kind's default (`seqdoodle.kinds.get_kind(kind).defaults`; for
@@ -99,9 +104,14 @@ def train(
             stays float32). Defaults to `"float32"`.
 
     Returns:
-        dict summary: `run`, `kind`, `arch`, `epochs_run`, `planned_epochs`, `best_epoch`,
-        `best_val_accuracy`, `test_top1`, `stop_reason`, `resumed_from_epoch`, `seconds` (this
-        call), `samples_per_second` (training throughput of this call), `already_finished`.
+        `Run` of the folder (`seqdoodle.runs.folder`): the best model, `history`, `metrics` and
+        `test_predictions`, and `summary`, a dict of this call: `run`, `kind`, `arch`,
+        `epochs_run`, `planned_epochs`, `best_epoch`, `best_val_accuracy`, `test_top1`,
+        `stop_reason`, `resumed_from_epoch`, `seconds` (this call), `samples_per_second`
+        (training throughput of this call), `already_finished`. (`run["test_top1"]`, the
+        summary's dict access of earlier releases, still works with a DeprecationWarning.) On
+        the other workers of a multi-worker run, the model loads from the chief's folder on
+        first use.
 
     Raises:
         MissingFileError: `data` or `init_from` does not exist.
@@ -109,8 +119,9 @@ def train(
             the stroke model), or `out` holds a run of another kind, architecture or dataset.
 
     Example:
-    >>> summary = train(kind_names()[0], "DATASET", "runs/cnn", epochs=2)  # doctest: +SKIP
-    >>> summary["test_top1"]  # doctest: +SKIP
+    >>> run = train(kind_names()[0], "DATASET", "runs/cnn", epochs=2)  # doctest: +SKIP
+    >>> run.summary["test_top1"], run.history["val_accuracy"]  # doctest: +SKIP
+    (0.91, [0.85, 0.9])
     """
     started = time.monotonic()
     request = check_request(
@@ -142,7 +153,7 @@ def train(
                 f"({STOP_REASONS[state['stop_reason']]}); nothing to do "
                 f"(give more than {stored} epochs to continue it)"
             )
-            return {**state["summary"], "already_finished": True}
+            return _finished_run(out, state, dist.is_chief)
         if state is not None and requested != stored:
             if state["finished"]:
                 say(f"{out}: continuing a finished run from {state['epoch']} to {requested} epochs")
@@ -158,3 +169,12 @@ def train(
             state["config"]["train"]["epochs"] = requested
         trainer = Trainer(request, ds, out, requested, manifest_sha, state, say, started, dist)
         return trainer.run()
+
+
+def _finished_run(out: Path, state: dict, chief: bool):
+    """The `Run` of a folder whose training had already finished (its stored summary)."""
+    from seqdoodle.runs.folder import Run, load_run
+
+    run = load_run(out) if chief else Run(out, state["config"])
+    run.summary = {**state["summary"], "already_finished": True}
+    return run

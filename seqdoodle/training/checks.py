@@ -1,4 +1,5 @@
-"""The arguments of one `train` call: checked (one-line errors) and resolved against the kind."""
+"""The arguments of one `train` call: checked (one-line errors) and resolved against the kind;
+the dataset and the run to start from, opened."""
 
 from __future__ import annotations
 
@@ -77,7 +78,8 @@ def check_request(
         raise DataFormatError("freeze_backbone needs init_from (a trained run to start from)")
     if time_limit is not None and time_limit < 0:
         raise DataFormatError(f"time_limit must be at least 0 minutes, got {time_limit}")
-    from seqdoodle.training.distribute import STRATEGIES, check_precision
+    from seqdoodle.training.cluster import STRATEGIES
+    from seqdoodle.training.distribute import check_precision
 
     if strategy not in STRATEGIES:
         raise DataFormatError(f"unknown strategy {strategy!r}; choose {', '.join(STRATEGIES)}")
@@ -106,3 +108,26 @@ def open_dataset(data):
     from seqdoodle.datasets.prepared import PreparedDataset
 
     return data if isinstance(data, PreparedDataset) else PreparedDataset(data)
+
+
+def init_from_run(path, kind, classes: list[str], freeze: bool, say):
+    """Model and input config of a fresh run that starts from the run at `path`."""
+    from seqdoodle.models.task import freeze_backbone, replace_head
+    from seqdoodle.runs.folder import load_run
+
+    source = load_run(path)
+    if source.kind != kind.name:
+        raise DataFormatError(
+            f"{path}: holds a {source.kind!r} model; cannot start a {kind.name!r} model from it"
+        )
+    model = source.model
+    if list(source.classes) != list(classes):
+        shared = len(set(source.classes) & set(classes))
+        say(
+            f"{path}: new head for {len(classes)} classes "
+            f"({shared} shared with the run's {len(source.classes)})"
+        )
+        model = replace_head(model, source.classes, classes)
+    if freeze:
+        freeze_backbone(model)
+    return model, source.input_config

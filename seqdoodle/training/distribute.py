@@ -1,10 +1,11 @@
-"""Where training runs: distribution strategy, `TF_CONFIG`, sharding, scaling, mixed precision.
+"""How training is spread: batch and learning-rate scaling, sharding, precision, collectives.
 
 `train(..., strategy=...)` trains on one device (`"default"`), on all GPUs of this machine
 (`"mirrored"`, `tf.distribute.MirroredStrategy`) or on several machines (`"multiworker"`,
 `tf.distribute.MultiWorkerMirroredStrategy`), every worker started with the same command and a
-`TF_CONFIG` naming the cluster and its own task. `"auto"` takes multiworker when `TF_CONFIG` lists
-several workers, mirrored when several GPUs are visible, else default.
+`TF_CONFIG` naming the cluster and its own task (`seqdoodle.training.cluster` reads it and picks
+the strategy: `"auto"` takes multiworker when `TF_CONFIG` lists several workers, mirrored when
+several GPUs are visible, else default).
 
 With several replicas the batch size given is per replica: the global batch is
 `batch_size x replicas` and the learning rate is scaled the same way (`LR_SCALING`, the linear
@@ -15,8 +16,7 @@ after every epoch, so every worker runs the same schedule and stops at the same 
 
 Keras 3's `Model.fit` does not run under `MultiWorkerMirroredStrategy`, so multi-worker training
 uses `fit_distributed` (`seqdoodle.training.distribute_loop`): `strategy.run` of one train step
-over a
-distributed dataset, with the callbacks `Model.fit` would call.
+over a distributed dataset, with the callbacks `Model.fit` would call.
 
 Mixed precision (`precision=`): a Keras dtype policy for every layer but the softmax head, which
 stays float32 (`PRECISIONS`; float32 is the default, see docs/distributed.md for the figures).
@@ -27,163 +27,16 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from seqdoodle.errors import DataFormatError
+from seqdoodle.training.cluster import Cluster
 
-STRATEGIES = ("auto", "default", "mirrored", "multiworker")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
-DEFAULT_STRATEGY = "auto"
 DEFAULT_PRECISION = "float32"
 LR_SCALING = "linear"  # lr x replicas (with the global batch); "sqrt" and "none" also accepted
-CLUSTER_ROLES = ("chief", "worker")
-
-
-# ----------------------------------------------------------------------------- the cluster
-
-
-@dataclass(frozen=True)
-class Cluster:
-    """This process's place in a multi-worker cluster (`TF_CONFIG`); one worker without it.
-
-    Args:
-        workers: int. Number of worker processes (chief included). Defaults to 1.
-        position: int. This worker's position, 0 for the chief. Defaults to 0.
-        task_type: str. `"chief"` or `"worker"`. Defaults to `"worker"`.
-        task_index: int. Index within its task type. Defaults to 0.
-
-    Example:
-    >>> Cluster().is_chief
-    True
-    """
-
-    workers: int = 1
-    position: int = 0
-    task_type: str = "worker"
-    task_index: int = 0
-
-    @property
-    def is_chief(self) -> bool:
-        """True on the worker that writes the run folder (position 0)."""
-        return self.position == 0
-
-
-def parse_tf_config(text: str | None) -> Cluster:
-    """The `Cluster` described by a `TF_CONFIG` JSON string (None or "" for one worker).
-
-    `TF_CONFIG` is `{"cluster": {"chief": ["host:port"], "worker": ["host:port", ...]},
-    "task": {"type": "worker", "index": 0}}`; without a `"chief"` entry worker 0 is the chief.
-
-    Raises:
-        DataFormatError: not JSON, a missing or malformed field, a task outside the cluster, or a
-            role other than chief/worker (parameter servers and evaluators are not supported).
-
-    Example:
-    >>> c = parse_tf_config('{"cluster": {"worker": ["a:1", "b:2"]}, '
-    ...                     '"task": {"type": "worker", "index": 1}}')
-    >>> c.workers, c.position, c.is_chief
-    (2, 1, False)
-    """
-    if not text or not str(text).strip():
-        return Cluster()
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise DataFormatError(f"TF_CONFIG is not valid JSON ({e.msg} at {e.pos})") from None
-    if not isinstance(config, dict) or not isinstance(config.get("cluster"), dict):
-        raise DataFormatError('TF_CONFIG needs a "cluster" object: {"worker": ["host:port", ...]}')
-    cluster = config["cluster"]
-    other = sorted(set(cluster) - set(CLUSTER_ROLES))
-    if other:
-        raise DataFormatError(
-            f"TF_CONFIG: cluster role(s) {', '.join(other)} not supported; "
-            "MultiWorkerMirroredStrategy takes chief and worker tasks only"
-        )
-    for role, hosts in cluster.items():
-        if not isinstance(hosts, list) or not hosts or not all(isinstance(h, str) for h in hosts):
-            raise DataFormatError(f'TF_CONFIG: cluster "{role}" must be a list of "host:port"')
-    chiefs, workers = cluster.get("chief", []), cluster.get("worker", [])
-    if len(chiefs) > 1:
-        raise DataFormatError(f"TF_CONFIG: {len(chiefs)} chief tasks; at most one")
-    task = config.get("task")
-    if not isinstance(task, dict) or task.get("type") not in cluster:
-        raise DataFormatError(
-            f'TF_CONFIG: "task" must be {{"type": one of {sorted(cluster)}, "index": n}}, '
-            f"got {task!r}"
-        )
-    index = task.get("index", 0)
-    n_tasks = len(cluster[task["type"]])
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < n_tasks:
-        raise DataFormatError(
-            f"TF_CONFIG: task index {index!r} outside the {n_tasks} {task['type']} task(s)"
-        )
-    position = 0 if task["type"] == "chief" else len(chiefs) + index
-    return Cluster(len(chiefs) + len(workers), position, task["type"], index)
-
-
-def cluster_from_env(environ=None) -> Cluster:
-    """The `Cluster` of this process, from the `TF_CONFIG` environment variable."""
-    return parse_tf_config((os.environ if environ is None else environ).get("TF_CONFIG"))
-
-
-def choose_strategy(name: str, n_gpus: int, cluster: Cluster | None = None) -> str:
-    """Resolve `--strategy`: `"auto"` becomes multiworker, mirrored or default.
-
-    Args:
-        name: str. One of `STRATEGIES`.
-        n_gpus: int. GPUs visible to this process.
-        cluster: `Cluster` or None. From `TF_CONFIG`. Defaults to one worker.
-
-    Returns:
-        `"default"`, `"mirrored"` or `"multiworker"`.
-
-    Raises:
-        DataFormatError: an unknown name, or a single-machine strategy while `TF_CONFIG` lists
-            several workers (each would train and write its own copy).
-
-    Example:
-    >>> choose_strategy("auto", 0), choose_strategy("auto", 2)
-    ('default', 'mirrored')
-    """
-    if name not in STRATEGIES:
-        raise DataFormatError(f"unknown strategy {name!r}; choose {', '.join(STRATEGIES)}")
-    cluster = cluster or Cluster()
-    if name == "auto":
-        if cluster.workers > 1:
-            return "multiworker"
-        return "mirrored" if n_gpus > 1 else "default"
-    if name != "multiworker" and cluster.workers > 1:
-        raise DataFormatError(
-            f"TF_CONFIG lists {cluster.workers} workers but the strategy is {name!r}; "
-            "use --strategy multiworker (or auto), or unset TF_CONFIG"
-        )
-    return name
-
-
-def visible_gpus() -> int:
-    """Number of GPUs TensorFlow sees."""
-    import tensorflow as tf
-
-    return len(tf.config.list_physical_devices("GPU"))
-
-
-def make_strategy(name: str):
-    """The `tf.distribute.Strategy` of a resolved strategy name (see `choose_strategy`).
-
-    `"multiworker"` must be created before TensorFlow runs anything else in the process.
-    """
-    import tensorflow as tf
-
-    if name == "default":
-        return tf.distribute.get_strategy()
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    raise DataFormatError(f"unknown strategy {name!r}; choose default, mirrored or multiworker")
 
 
 # ----------------------------------------------------------------------------- batch and lr

@@ -163,7 +163,7 @@ class Distribution:
     Args:
         name: str. Resolved strategy (`"default"`, `"mirrored"`, `"multiworker"`).
         strategy: `tf.distribute.Strategy`.
-        cluster: `seqdoodle.training.distribute.Cluster`.
+        cluster: `seqdoodle.training.cluster.Cluster`.
         precision: str. One of `seqdoodle.training.distribute.PRECISIONS`.
 
     Example:
@@ -176,15 +176,16 @@ class Distribution:
     @classmethod
     def create(cls, strategy: str = "auto", precision: str = "float32", environ=None):
         """Resolve `strategy` (see `choose_strategy`) and make it; `TF_CONFIG` from `environ`."""
-        from seqdoodle import distribute as d
+        from seqdoodle.training import cluster as c
+        from seqdoodle.training.distribute import check_precision
 
-        d.check_precision(precision)
-        cluster = d.cluster_from_env(environ)
-        if strategy not in d.STRATEGIES:
-            d.choose_strategy(strategy, 0, cluster)  # the one-line error
-        gpus = d.visible_gpus() if strategy == "auto" and cluster.workers == 1 else 0
-        name = d.choose_strategy(strategy, gpus, cluster)
-        return cls(name, d.make_strategy(name), cluster, precision)
+        check_precision(precision)
+        cluster = c.cluster_from_env(environ)
+        if strategy not in c.STRATEGIES:
+            c.choose_strategy(strategy, 0, cluster)  # the one-line error
+        gpus = c.visible_gpus() if strategy == "auto" and cluster.workers == 1 else 0
+        name = c.choose_strategy(strategy, gpus, cluster)
+        return cls(name, c.make_strategy(name), cluster, precision)
 
     @property
     def is_chief(self) -> bool:

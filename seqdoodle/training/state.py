@@ -17,10 +17,8 @@ from pathlib import Path
 
 from seqdoodle.errors import DataFormatError, MissingFileError
 from seqdoodle.kinds import choices_text, kind_names
+from seqdoodle.runs.layout import RunLayout
 
-CHECKPOINT, STATE, LAST = "checkpoint", "state.json", "last.keras"
-RUN_FILES = ("model.keras", "config.json", "classes.txt", "history.json", "history.csv",
-             "training.png")  # fmt: skip
 STOP_REASONS = {
     "epochs": "all epochs done",
     "early_stopping": "early stopping",
@@ -52,8 +50,8 @@ def load_state(out: Path, kind: str, arch: str, manifest_sha: str, say) -> dict 
     Also finishes what a stop left undone in `checkpoint/`: renames a committed stage to
     `last.keras` and drops an uncommitted one.
     """
-    ckpt = out / CHECKPOINT
-    path = ckpt / STATE
+    layout = RunLayout(out)
+    path = layout.state
     if not path.exists():
         start_over(out, say)
         return None
@@ -69,37 +67,31 @@ def load_state(out: Path, kind: str, arch: str, manifest_sha: str, say) -> dict 
             f"{out}: was trained on another dataset ({config['dataset']['path']}); "
             "use another --out"
         )
-    committed = ckpt / staged_name(state["epoch"])
+    committed = layout.staged_checkpoint(state["epoch"])
     if committed.exists():  # stopped between the commit and the rename
-        os.replace(committed, ckpt / LAST)
-    for stale in ckpt.glob("epoch-*.keras"):  # staged, never committed
+        os.replace(committed, layout.last_checkpoint)
+    for stale in layout.staged_checkpoints():  # staged, never committed
         stale.unlink()
-    if not (ckpt / LAST).exists():
-        raise MissingFileError(f"{ckpt / LAST}: checkpoint missing; use another --out")
+    if not layout.last_checkpoint.exists():
+        raise MissingFileError(f"{layout.last_checkpoint}: checkpoint missing; use another --out")
     return state
 
 
 def start_over(out: Path, say) -> None:
     """Clear a folder that `train` left inside its first epoch; refuse any other run folder."""
-    present = [name for name in RUN_FILES if (out / name).exists()]
-    if not (out / CHECKPOINT).is_dir():
-        if "config.json" in present or "model.keras" in present:
+    layout = RunLayout(out)
+    if not layout.checkpoint_dir.is_dir():
+        if layout.config.exists() or layout.model.exists():
             raise DataFormatError(
                 f"{out}: already holds a run without a checkpoint to resume; use another --out"
             )
         return
-    leftovers = [out / name for name in present]
-    leftovers += [*(out / CHECKPOINT).glob("epoch-*.keras"), out / CHECKPOINT / LAST]
+    leftovers = [*layout.training_files, *layout.staged_checkpoints(), layout.last_checkpoint]
     leftovers = [p for p in leftovers if p.is_file()]
     for p in leftovers:
         p.unlink()
     if leftovers:
         say(f"{out}: stopped before its first checkpoint; starting over")
-
-
-def staged_name(epoch: int) -> str:
-    """File name of epoch `epoch`'s staged weights inside `checkpoint/`."""
-    return f"epoch-{epoch:04d}.keras"
 
 
 _NUMBER, _INT = (numbers.Real,), (numbers.Integral,)

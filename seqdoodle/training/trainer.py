@@ -1,13 +1,12 @@
 """The trainer of one `train` call: set-up or resume, fit, per-epoch bookkeeping, final scoring.
 
-The epoch commit protocol (`Trainer._commit_epoch`) is described in `seqdoodle.training`.
+The epoch commit protocol (`Trainer._commit_epoch`) is described in `seqdoodle.training`; the
+learning-rate schedule and the time-limit plan are in `seqdoodle.training.schedule`, the run
+folder's files in `seqdoodle.runs.layout`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import os
 import sys
 import time
@@ -16,55 +15,17 @@ from pathlib import Path
 import numpy as np
 
 from seqdoodle.errors import DataFormatError
-from seqdoodle.fileio import save_keras, write_json, write_text
-from seqdoodle.training.checks import TrainRequest
-from seqdoodle.training.state import (
-    CHECKPOINT,
-    HISTORY_KEYS,
-    LAST,
-    STATE,
-    STOP_REASONS,
-    defer_interrupt,
-    new_state,
-    staged_name,
+from seqdoodle.fileio import save_keras, write_json
+from seqdoodle.runs.layout import RunLayout
+from seqdoodle.training.checks import TrainRequest, init_from_run
+from seqdoodle.training.schedule import (
+    EVAL_RESERVE_S,
+    MIN_LR_FRACTION,
+    cosine_lr,
+    epochs_that_fit,
+    monitor_callback,
 )
-
-MIN_LR_FRACTION = 0.02  # the cosine schedule ends at this fraction of the initial rate
-EVAL_RESERVE_S = 20.0  # kept free under the time limit for loading and scoring the best model
-
-
-def cosine_lr(lr: float, progress: float) -> float:
-    """Learning rate at `progress` (0..1) of the cosine schedule from `lr` to 2% of it.
-
-    Example:
-    >>> cosine_lr(1.0, 0.0), round(cosine_lr(1.0, 1.0), 3)
-    (1.0, 0.02)
-    """
-    progress = min(1.0, max(0.0, progress))
-    return lr * (MIN_LR_FRACTION + (1 - MIN_LR_FRACTION) * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
-def init_from_run(path, kind, classes: list[str], freeze: bool, say):
-    """Model and input config of a fresh run that starts from the run at `path`."""
-    from seqdoodle.models.task import freeze_backbone, replace_head
-    from seqdoodle.runs.folder import load_run
-
-    source = load_run(path)
-    if source.kind != kind.name:
-        raise DataFormatError(
-            f"{path}: holds a {source.kind!r} model; cannot start a {kind.name!r} model from it"
-        )
-    model = source.model
-    if list(source.classes) != list(classes):
-        shared = len(set(source.classes) & set(classes))
-        say(
-            f"{path}: new head for {len(classes)} classes "
-            f"({shared} shared with the run's {len(source.classes)})"
-        )
-        model = replace_head(model, source.classes, classes)
-    if freeze:
-        freeze_backbone(model)
-    return model, source.input_config
+from seqdoodle.training.state import HISTORY_KEYS, STOP_REASONS, defer_interrupt, new_state
 
 
 class Trainer:
@@ -104,7 +65,7 @@ class Trainer:
         self.say = say
         self.started = started
         self.time_limit = request.time_limit
-        self.ckpt = self.out / CHECKPOINT
+        self.layout = RunLayout(self.out)
         self.config: dict = {}
         self.model = None
         self.resumed_from = 0
@@ -116,7 +77,8 @@ class Trainer:
 
     # -- set-up
 
-    def run(self) -> dict:
+    def run(self):
+        """Train up to `requested_epochs` (or resume), score the test split; the `Run`."""
         import keras
 
         ds = self.ds
@@ -206,17 +168,17 @@ class Trainer:
         if ignored:
             self.say(f"{self.out}: resuming with the run's settings; ignored {', '.join(ignored)}")
         self.say(f"{self.out}: resuming after epoch {state['epoch']}")
-        last = self.ckpt / LAST
+        last = self.layout.last_checkpoint
         # With the optimizer state; other workers get the chief's
         # (seqdoodle.training.distribute_loop).
         model = self.dist.resume_model(last, self.kind, config, load_keras_model)
         width = model.output_shape[-1]
         if width != len(config["classes"]):
             raise DataFormatError(
-                f"{last}: the model outputs {width} scores but {self.ckpt / STATE} lists "
+                f"{last}: the model outputs {width} scores but {self.layout.state} lists "
                 f"{len(config['classes'])} classes"
             )
-        self.kind.check_input_config(config["input"], str(self.ckpt / STATE))
+        self.kind.check_input_config(config["input"], str(self.layout.state))
         # A stop right after the commit can leave these behind the state (see _commit_epoch).
         if state["best_epoch"] == state["epoch"] and self.dist.is_chief:
             save_run(self.out, model, config, config["classes"])
@@ -234,7 +196,7 @@ class Trainer:
             verbose = 0
         else:
             verbose = 1 if sys.stdout.isatty() else 2
-        monitor = _monitor_class()(self)
+        monitor = monitor_callback(self)
         self.last_plan = time.monotonic()
         self.dist.fit(self, [monitor, *self.request.callbacks], verbose)  # Model.fit or a loop
 
@@ -291,12 +253,10 @@ class Trainer:
         now = time.monotonic()
         self.cycle_seconds.append(now - self.last_plan)  # the epoch plus the last checkpoint
         self.last_plan = now
-        if limit:
-            # Re-plan after every epoch: as many epochs as fit, judged by the typical epoch of
-            # this call (the first one also builds the graphs, so it is used alone only at first).
-            typical = float(np.median(self.cycle_seconds[1:] or self.cycle_seconds))
-            fits = max(0, int((limit - elapsed - reserve) // typical))
-            planned = min(self.requested_epochs, state["epoch"] + fits)
+        if limit:  # re-plan after every epoch: as many epochs as fit
+            planned = epochs_that_fit(
+                self.cycle_seconds, limit - elapsed - reserve, state["epoch"], self.requested_epochs
+            )
             if planned < self.requested_epochs and len(self.cycle_seconds) == 1:
                 self.say(
                     f"time limit {self.time_limit:g} min: about {planned} of "
@@ -325,59 +285,37 @@ class Trainer:
 
         if not self.dist.is_chief:
             return
-        first = not (self.ckpt / STATE).exists()
-        self.ckpt.mkdir(parents=True, exist_ok=True)  # marks the folder as train's
+        layout = self.layout
+        first = not layout.state.exists()
+        layout.checkpoint_dir.mkdir(parents=True, exist_ok=True)  # marks the folder as train's
         if improved and first:
             save_run(self.out, self.model, self.config, self.config["classes"])
-        staged = self.ckpt / staged_name(self.state["epoch"])
+        staged = layout.staged_checkpoint(self.state["epoch"])
         save_keras(self.model, staged)
-        write_json(self.ckpt / STATE, self.state)
-        os.replace(staged, self.ckpt / LAST)
+        write_json(layout.state, self.state)
+        os.replace(staged, layout.last_checkpoint)
         if improved and not first:
             save_run(self.out, self.model, self.config, self.config["classes"])
         self._write_history()
 
     def _write_history(self):
-        from seqdoodle.plots import save_figure
-        from seqdoodle.plots.training import plot_history
-
-        if not self.dist.is_chief:
-            return
-        history = self.state["history"]
-        write_json(self.out / "history.json", history)
-        text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(HISTORY_KEYS)
-        for row in zip(*(history[k] for k in HISTORY_KEYS)):
-            writer.writerow("" if v is None else v for v in row)
-        write_text(self.out / "history.csv", text.getvalue())
-        save_figure(plot_history(history), self.out / "training.png")
+        if self.dist.is_chief:
+            self.layout.write_history(self.state["history"], HISTORY_KEYS)
 
     # -- the end
 
-    def _finish(self, test_idx) -> dict:
-        from seqdoodle.evaluation.report import evaluate_predictions, save_predictions
-        from seqdoodle.runs.folder import load_run
-        from seqdoodle.runs.inference import predict_dataset
+    def _finish(self, test_idx):
+        """Score the best model on the test split, store the summary; the run's `Run`."""
+        from seqdoodle.runs.folder import Run, load_run
 
         state, out = self.state, self.out
         chief = self.dist.is_chief  # the other workers score nothing and write nothing
-        run = load_run(out) if chief else None
+        run = load_run(out) if chief else Run(out, self.config)
         test_top1 = None
         if len(test_idx) and chief:
-            batch_size = self.config["train"]["batch_size"]
-            probs = predict_dataset(run, self.ds, test_idx, batch_size=batch_size)
-            y = self.ds.labels[test_idx]
-            report = evaluate_predictions(y, probs, run.classes, name=out.name, kind=run.kind)
-            report.n_params = run.n_params
-            report.saved_size_bytes = run.saved_size_bytes
-            report.predictions = {"path": "test_predictions.npz"}
-            save_predictions(out / "test_predictions.npz", y, probs, run.classes, ids=test_idx)
-            metrics = {**report.to_json(), "split": "test", "best_epoch": state["best_epoch"]}
-            write_json(out / "metrics.json", metrics)
-            test_top1 = report.top1
+            test_top1 = self._score_test(run, test_idx)
         elif chief:
-            self.say(f"{self.ds.path}: the test split is empty; no metrics.json written")
+            self.say(f"{self.ds.path}: the test split is empty; no test metrics written")
         n_epochs = len(self.epoch_train_seconds)
         train_seconds = sum(self.epoch_train_seconds)
         summary = {
@@ -400,9 +338,10 @@ class Trainer:
             "already_finished": False,
         }
         state.update(finished=True, summary=summary)
+        run.summary = summary
         if not chief:
-            return summary
-        write_json(self.ckpt / STATE, state)
+            return run
+        write_json(self.layout.state, state)
         from seqdoodle.reports.format import pct
 
         best = state["best_val_accuracy"]
@@ -411,37 +350,22 @@ class Trainer:
             f"best val accuracy {pct(best or 0)} (epoch {state['best_epoch']}), "
             f"test top-1 {pct(test_top1)}"
         )
-        return summary
+        return run
 
+    def _score_test(self, run, test_idx) -> float:
+        """Write the best model's test metrics and predictions; its top-1."""
+        from seqdoodle.evaluation.report import evaluate_predictions, save_predictions
+        from seqdoodle.runs.inference import predict_dataset
 
-def _monitor_class():
-    import keras
-
-    class Monitor(keras.callbacks.Callback):
-        """Learning rate per step, bookkeeping and checkpoints at each epoch's end."""
-
-        def __init__(self, trainer: Trainer):
-            super().__init__()
-            self.trainer = trainer
-            self.steps = trainer.train_batches.steps
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t_epoch = time.monotonic()
-            self.t_train = None
-            self.trainer.begin_epoch(epoch)
-            self.epoch_lr = self.trainer.lr_at(0.0)
-
-        def on_train_batch_begin(self, batch, logs=None):
-            self.model.optimizer.learning_rate = self.trainer.lr_at(batch / self.steps)
-
-        def on_test_begin(self, logs=None):
-            if self.t_train is None:
-                self.t_train = time.monotonic() - self.t_epoch
-
-        def on_epoch_end(self, epoch, logs=None):
-            seconds = time.monotonic() - self.t_epoch
-            train_seconds = self.t_train if self.t_train is not None else seconds
-            if self.trainer.end_epoch(epoch, logs or {}, seconds, train_seconds, self.epoch_lr):
-                self.model.stop_training = True
-
-    return Monitor
+        layout = self.layout
+        batch_size = self.config["train"]["batch_size"]
+        probs = predict_dataset(run, self.ds, test_idx, batch_size=batch_size)
+        y = self.ds.labels[test_idx]
+        report = evaluate_predictions(y, probs, run.classes, name=self.out.name, kind=run.kind)
+        report.n_params = run.n_params
+        report.saved_size_bytes = run.saved_size_bytes
+        report.predictions = {"path": layout.TEST_PREDICTIONS}
+        save_predictions(layout.test_predictions, y, probs, run.classes, ids=test_idx)
+        metrics = {**report.to_json(), "split": "test", "best_epoch": self.state["best_epoch"]}
+        write_json(layout.metrics, metrics)
+        return report.top1
