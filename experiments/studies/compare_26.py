@@ -22,22 +22,22 @@ drawings (learning curve).
 
 Run (the full version trains 3 models plus 3 per learning-curve size: hours on 2 cores):
 
-    python experiments/compare_26.py
-    python experiments/compare_26.py --data DATASET --max-train 6000 --epochs 4 \\
+    python -m experiments.studies.compare_26
+    python -m experiments.studies.compare_26 --partial 1000 --curve '' --name compare_26_defaults
+    python -m experiments.studies.compare_26 --max-train 6000 --epochs 4 \\
         --partial 600 --curve 1000,3000 --name compare_26_reduced     # a reduced run
 
-`--data` reuses a dataset prepared before (`seqdoodle prepare`, any split); without it the 26
-classes are prepared from `simplified/` and `simplified_nokeyid/` under `--data-root`.
-Writes `experiments/results/<name>.json` and `<name>_partial.png`, `<name>_curve.png`.
+Without `--data` the 26 classes are prepared from `simplified/` and `simplified_nokeyid/` under
+`--data-root` (80% train, 15% validation, 5% test, seed 0); `--data` reuses a dataset prepared
+before (`seqdoodle prepare`, any split: the result records the split it has). The dataset and the
+runs go to `--work` (default `experiments/work/<name>`). Writes `experiments/results/<name>.json`
+and `<name>_partial.png`, `<name>_curve.png`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -47,34 +47,43 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import seqdoodle  # noqa: E402
+from experiments.common import (  # noqa: E402
+    MIN_STROKE_DRAWINGS,
+    RESULTS,
+    SHARED,
+    SPLIT_26,
+    WORK,
+    argument_parser,
+    command_line,
+    portable,
+    prepare_stroke_set,
+    settings_of,
+    split_settings,
+    stroke_classes,
+    write_result,
+)
 from seqdoodle.comparison.scoring import compare_models  # noqa: E402
 from seqdoodle.evaluation.early import dataset_drawings, evaluate_partial, plot_partial  # noqa: E402
-from seqdoodle.fileio import write_json  # noqa: E402
-from seqdoodle.kinds import get_kind
+from seqdoodle.kinds import get_kind  # noqa: E402
 from seqdoodle.plots import save_figure  # noqa: E402
-from seqdoodle.runs.inference import predict_dataset
-
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
-sys.path.insert(0, str(HERE))
-from real_data import SHARED, STROKE_FOLDERS, stroke_classes  # noqa: E402
+from seqdoodle.runs.inference import predict_dataset  # noqa: E402
 
 KINDS = ("cnn", "rnn", "timecnn")
-MIN_DRAWINGS = 500
 
 """
 ## Settings
 
-Every flag that shortens the run says so in the result file (`settings`), so a reduced run is
-never mistaken for the full one.
+Every flag that shortens the run says so in the result file (`settings`, `reduced`), so a reduced
+run is never mistaken for the full one. The split settings recorded are those of the dataset
+actually used.
 """
 
-parser = argparse.ArgumentParser(description="cnn vs rnn vs timecnn on the 26 stroke classes")
-parser.add_argument("--data-root", type=Path, default=SHARED)
+parser = argument_parser(__file__, __doc__)
+parser.add_argument("--data-root", type=Path, default=SHARED, help="real data folder")
 parser.add_argument("--data", type=Path, default=None, help="an already prepared dataset")
-parser.add_argument("--val", type=float, default=0.1)
-parser.add_argument("--test", type=float, default=0.2)
-parser.add_argument("--seed", type=int, default=0)
+parser.add_argument("--val", type=float, default=SPLIT_26["val"], help="validation fraction")
+parser.add_argument("--test", type=float, default=SPLIT_26["test"], help="test fraction")
+parser.add_argument("--seed", type=int, default=SPLIT_26["seed"], help="split and training seed")
 parser.add_argument("--kinds", default=",".join(KINDS))
 parser.add_argument("--epochs", type=int, default=None, help="default: each kind's default")
 parser.add_argument("--max-train", type=int, default=None, help="training drawings (sample)")
@@ -84,12 +93,13 @@ parser.add_argument("--curve", default="1000,3000,10000", help="training sizes, 
 parser.add_argument(
     "--reuse", action="store_true", help="score the runs under WORK/runs as they are, no training"
 )
-parser.add_argument("--work", type=Path, default=RESULTS / "compare_26")
+parser.add_argument("--work", type=Path, default=None, help="default: experiments/work/<name>")
 parser.add_argument("--name", default="compare_26")
 parser.add_argument("--results", type=Path, default=RESULTS, help="folder of the result files")
 parser.add_argument("--pool", default="log", help="ensemble pool: log or linear")
 args = parser.parse_args()
 RESULTS = args.results
+work = args.work or WORK / args.name
 kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
 for kind in kinds:
     get_kind(kind)  # an unknown kind stops here, before any work
@@ -101,25 +111,25 @@ started = time.monotonic()
 
 A class is in when its `simplified/` and `simplified_nokeyid/` files hold 500 drawings or more
 together (counted as lines). Both folders are read in that order, so a class gets the drawings of
-both.
+both. Every drawing is taken and split per class, seeded: by default 80% train, 15% validation
+(the ensembles' weights and the timecnn sweep are chosen on it) and 5% test.
 """
 
 
 if args.data is not None:
     ds = seqdoodle.PreparedDataset(args.data)
 else:
-    classes = stroke_classes(args.data_root, MIN_DRAWINGS)
-    ds = seqdoodle.prepare(
-        [args.data_root / f for f in STROKE_FOLDERS],
-        args.work / "data",
-        classes=classes,
-        per_class=100000,
+    ds = prepare_stroke_set(
+        work / "data",
+        stroke_classes(args.data_root, MIN_STROKE_DRAWINGS),
+        args.data_root,
+        per_class=SPLIT_26["per_class"],
         val=args.val,
         test=args.test,
         seed=args.seed,
-        progress=False,
     )
-print(f"{ds.path}: {len(ds)} drawings, {len(ds.classes)} classes, {ds.counts()}")
+split = split_settings(ds)
+print(f"{ds.path}: {len(ds)} drawings, {len(ds.classes)} classes, {ds.counts()}, split {split}")
 val_rows, test_rows = ds.indices("val"), ds.indices("test")
 y_val, y_test = np.asarray(ds.labels[val_rows]), np.asarray(ds.labels[test_rows])
 
@@ -129,6 +139,7 @@ y_val, y_test = np.asarray(ds.labels[val_rows]), np.asarray(ds.labels[test_rows]
 `seqdoodle.train` with the kind's defaults (rerunning this script resumes unfinished runs and
 skips finished ones). `--max-train` and `--epochs` shorten training for a reduced run; `--reuse`
 scores runs already under `WORK/runs/<kind>` (trained before, for example all three at once).
+Without `--reuse` (the default) each kind is trained from scratch into `WORK/runs/<kind>`.
 """
 
 
@@ -142,7 +153,7 @@ def train_kind(kind: str, out: Path, max_train=None) -> dict:
         seed=args.seed,
         time_limit=args.time_limit,
         progress=False,
-    )
+    ).summary
     print(
         f"  {kind:8s} {summary['epochs_run']} epochs, best val {summary['best_val_accuracy']:.4f}, "
         f"{summary['seconds']:.0f} s ({summary['stop_reason']})"
@@ -165,7 +176,7 @@ def stored_training(out: Path) -> dict:
 
 training, runs = {}, {}
 for kind in kinds:
-    out = args.work / "runs" / kind
+    out = work / "runs" / kind
     training[kind] = stored_training(out) if args.reuse else train_kind(kind, out, args.max_train)
     runs[kind] = seqdoodle.load_run(out)
 
@@ -175,7 +186,7 @@ for kind in kinds:
 `compare_models` gives each model's report, the paired tests of every pair (Holm-adjusted), the
 ensemble of all models with weights fitted on the validation split by log-loss, and the best
 subset chosen on validation. The ensembles pool the probabilities by their weighted geometric
-mean (`--pool log`, the default; `experiments/ensemble_pools.py` measures both pools), and the
+mean (`--pool log`, the default; `experiments.studies.ensemble_pools` measures both pools), and the
 report scores the ensemble of all models under the other pool too.
 """
 
@@ -226,7 +237,7 @@ splits kept), for each size in `--curve`, plus the full runs above.
 curve = {kind: [] for kind in kinds}
 for n in curve_sizes:
     for kind in kinds:
-        out = args.work / "curve" / f"{kind}-{n}"
+        out = work / "curve" / f"{kind}-{n}"
         summary = train_kind(kind, out, max_train=n)
         probs = predict_dataset(seqdoodle.load_run(out), ds, test_rows)
         top1 = float((probs.argmax(axis=1) == y_test).mean())
@@ -257,13 +268,15 @@ the paired tests, the early-recognition curves and the learning curve.
 """
 
 result = {
-    "command": shlex.join(["python", "experiments/compare_26.py", *sys.argv[1:]]),
-    "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
     "reduced": any(
         getattr(args, k) != parser.get_default(k)
         for k in ("kinds", "epochs", "max_train", "time_limit", "partial", "curve")
     ),
-    "data": {"path": str(ds.path), "classes": ds.classes, "counts": ds.counts()},
+    "data": {
+        "path": portable(Path(ds.path).absolute()),
+        "classes": ds.classes,
+        "counts": ds.counts(),
+    },
     "training": {
         k: {
             f: s.get(f)
@@ -278,7 +291,8 @@ result = {
     "learning_curve": curve,
     "seconds": round(time.monotonic() - started, 1),
 }
-write_json(RESULTS / f"{args.name}.json", result)
+settings = settings_of(args, work=work, **split)  # the split of the dataset actually used
+write_result(RESULTS / f"{args.name}.json", result, command_line(__file__), settings)
 print("| model | top-1 | top-3 | MAP@3 |")
 print("| --- | ---: | ---: | ---: |")
 for name, m in models.items():

@@ -3,7 +3,7 @@ Title: The stroke encoder on six real time-series benchmarks, side by side with 
 Description: train seqdoodle's sequence recipe on UCR/UEA datasets and compare it with aeon's
 ROCKET and 1-NN DTW on the official train/test splits.
 
-`seqdoodle.encoders.fit_sequences` trains a `StrokeEncoder` on any labelled sequences. Here it
+`seqdoodle.sequences.fit_sequences` trains a `StrokeEncoder` on any labelled sequences. Here it
 meets six classification datasets that ship inside the `aeon` wheel (no download): two
 multivariate (JapaneseVowels, variable length; BasicMotions) and four univariate
 (PickupGestureWiimoteZ, variable length; GunPoint; ArrowHead; OSULeaf). On the same official
@@ -17,8 +17,8 @@ through early stopping, the ensemble, augmentation, the architecture) is made on
 training sets.
 
 Run (needs the `benchmarks` extra, `pip install -e .[benchmarks]`):
-    python experiments/encoder_benchmark.py                 # all six, ~15-20 minutes on 2 cores
-    python experiments/encoder_benchmark.py GunPoint        # one dataset (results not written)
+    python -m experiments.studies.encoder_benchmark           # all six, ~15-20 minutes on 2 cores
+    python -m experiments.studies.encoder_benchmark GunPoint  # one dataset (results not written)
 
 Writes experiments/results/encoder_benchmark.json and experiments/results/encoder_benchmark.png.
 """
@@ -26,18 +26,23 @@ Writes experiments/results/encoder_benchmark.json and experiments/results/encode
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
-from seqdoodle.encoders import Augmentation, fit_sequences  # noqa: E402
 
-from seqdoodle.fileio import atomic_write, write_json  # noqa: E402
+from experiments.common import (  # noqa: E402
+    RESULTS,
+    argument_parser,
+    command_line,
+    write_result,
+)
+from seqdoodle.fileio import atomic_write  # noqa: E402
+from seqdoodle.sequences.data import Augmentation  # noqa: E402
+from seqdoodle.sequences.recipe import fit_sequences  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 DATASETS = [
     "JapaneseVowels",
     "BasicMotions",
@@ -180,7 +185,6 @@ def summarise(rows: dict, started: float) -> dict:
     methods = ("encoder", "rocket", "dtw")
     mean = {m: round(float(np.mean([r[m] for r in rows.values()])), 4) for m in methods}
     return {
-        "command": "python experiments/encoder_benchmark.py",
         "datasets": rows,
         "mean": mean,
         "recipe": {
@@ -216,16 +220,21 @@ def plot(summary: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def main(names: list[str]) -> None:
+def main(argv: list[str] | None = None) -> dict:
+    parser = argument_parser(__file__, __doc__)
+    parser.add_argument(
+        "names", nargs="*", help=f"datasets (default: all six; a subset writes nothing): {DATASETS}"
+    )
+    names = parser.parse_args(argv).names or DATASETS
     started = time.monotonic()
     rows = {name: run_dataset(name) for name in names}
     summary = summarise(rows, started)
     print("mean", summary["mean"], f"total {summary['total_seconds']} s", flush=True)
     if names == DATASETS:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        write_json(RESULTS / "encoder_benchmark.json", summary)
+        write_result("encoder_benchmark", summary, command_line(__file__, argv))
         plot(summary, RESULTS / "encoder_benchmark.png")
+    return summary
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or DATASETS)
+    main()

@@ -1,11 +1,14 @@
-"""Run `prepare` once in this process and print its time and peak memory as one JSON line.
+"""
+Title: `prepare` alone: its time and peak memory, in a fresh process
+Description: Run `prepare` once in this process and print its time and peak memory as one JSON
+line.
 
-`experiments/benchmark.py` starts this script in a fresh Python process, so the peak resident
-memory it reports belongs to `prepare` alone (plus the interpreter and numpy), not to the
+`python -m experiments.bench.benchmark` starts this module in a fresh Python process, so the peak
+resident memory it reports belongs to `prepare` alone (plus the interpreter and numpy), not to the
 benchmark that already holds TensorFlow.
 
-Usage:
-    python experiments/bench_prepare.py SOURCE OUT [--classes '["cat", "dog"]'] [--per-class N]
+Run:
+    python -m experiments.bench.prepare SOURCE OUT [--classes '["cat", "dog"]'] [--per-class N]
 
 Prints, as the last line of stdout, a JSON object: `drawings`, `seconds`, `drawings_per_s`,
 `peak_rss_mb` (the process's peak resident memory, MB = 2**20 bytes), `rss_before_mb` (after the
@@ -14,23 +17,20 @@ imports, before `prepare`), and `tensorflow_loaded` (whether `prepare` pulled in
 
 from __future__ import annotations
 
-import argparse
 import json
-import resource
 import sys
 import time
+
+from experiments.common import argument_parser, peak_rss_kib
 
 
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MB (2**20 bytes)."""
-    for line in open("/proc/self/status"):  # noqa: SIM115 - tiny file, read at once
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak_rss_kib() / 1024
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argument_parser(__file__, __doc__)
     parser.add_argument("source", nargs="+", help="source folder(s), or 'synthetic'")
     parser.add_argument("out", help="dataset folder to write")
     parser.add_argument("--classes", default=None, help="JSON list of classes (default: all)")

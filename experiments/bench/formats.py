@@ -1,4 +1,7 @@
-"""Benchmark: Kaggle CSV files stream in bounded memory (100k rows cost what 10k rows cost).
+"""
+Title: Kaggle CSV files stream in bounded memory (100k rows cost what 10k rows cost)
+Description: Peak memory and rows/s of reading Kaggle CSV files and writing a submission, and the
+round trip of every other format through `convert` and `prepare`.
 
 Writes a Kaggle `train_simplified`-style CSV and a `test_simplified`-style CSV of `--rows` rows
 (repeating real drawings from ../shared/quickdraw with fresh key_ids) plus a file a tenth that size,
@@ -11,38 +14,36 @@ Then the round trip: the first `--per-class` simplified drawings of `--classes` 
 converted (`seqdoodle.datasets.convert`) to Kaggle CSV, binary and sketch-rnn, each folder is
 prepared, and its labels, bitmaps and strokes are compared with the dataset prepared from ndjson.
 
-Usage:
-    python experiments/bench_formats.py [--rows 100000] [--classes 345] [--per-class 25]
+Run:
+    python -m experiments.bench.formats [--rows 100000] [--classes 345] [--per-class 25]
 
 Writes experiments/results/bench_formats.json (atomically) and prints a table.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "quickdraw"
-RESULTS = REPO / "experiments" / "results" / "bench_formats.json"
+from experiments.common import (
+    REPO,
+    SHARED,
+    argument_parser,
+    command_line,
+    settings_of,
+    write_result,
+)
 
+# Runs in a fresh process (in the checkout, so `experiments` imports); the peak memory is reset
+# after the imports so they do not hide the work.
 _CHILD = """
 import json, sys, time
 import numpy as np
+from experiments.common import peak_rss_kib, reset_peak_rss
 from seqdoodle.datasets.kaggle import read_kaggle_csv, write_submission
-
-def peak_kib():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-
-def reset_peak():
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
 
 class Run:
     classes = [f"class {i}" for i in range(340)]
@@ -53,8 +54,8 @@ class Run:
         return out
 
 path, task, out = sys.argv[1], sys.argv[2], sys.argv[3]
-reset_peak()
-before = peak_kib()
+reset_peak_rss()
+before = peak_rss_kib()
 start = time.perf_counter()
 if task == "read":
     reader = read_kaggle_csv(path)
@@ -63,7 +64,8 @@ if task == "read":
 else:
     n = write_submission(Run(), path, out, progress=False)
 seconds = time.perf_counter() - start
-print(json.dumps({"rows": n, "seconds": seconds, "peak_growth_mib": (peak_kib() - before) / 1024}))
+growth_mib = (peak_rss_kib() - before) / 1024
+print(json.dumps({"rows": n, "seconds": seconds, "peak_growth_mib": growth_mib}))
 """
 
 
@@ -150,16 +152,15 @@ def _roundtrip(n_classes: int, per_class: int) -> dict:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv: list[str] | None = None) -> dict:
+    parser = argument_parser(__file__, __doc__)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--classes", type=int, default=345)
     parser.add_argument("--per-class", type=int, default=25)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     records = _source_records()
     rows_small = max(1, args.rows // 10)
-    command = ["python", "experiments/bench_formats.py", *sys.argv[1:]]
-    results = {"command": " ".join(command), "rows": args.rows, "source_drawings": len(records)}
+    results = {"rows": args.rows, "source_drawings": len(records)}
     results["runs"] = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -187,11 +188,9 @@ def main() -> None:
     results["roundtrip"] = _roundtrip(args.classes, args.per_class)
     for fmt, r in results["roundtrip"].items():
         print(f"round trip {fmt}: {r}")
-    from seqdoodle import fileio
-
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    fileio.write_json(RESULTS, results)
-    print(f"saved {RESULTS}")
+    path = write_result("bench_formats", results, command_line(__file__, argv), settings_of(args))
+    print(f"saved {path.relative_to(REPO)}")
+    return results
 
 
 if __name__ == "__main__":

@@ -11,28 +11,32 @@ The real-data subset in `../shared/quickdraw` holds about 8,000 drawings in both
 - the mean absolute error between the 28x28 renderings of ours and Google's, in grey levels
   (0..255) per pixel, averaged over drawings (acceptance: at most 1.0).
 
-Run: `python experiments/simplify_report.py [--data ../shared/quickdraw]`; it prints the
+Run: `python -m experiments.studies.simplify_report [--data ../shared/quickdraw]`; it prints the
 figures and writes `experiments/results/simplify_report.json`.
 """
 
-import argparse
 import json
-import shlex
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from seqdoodle.fileio import write_json
+from experiments.common import (
+    RESULTS,
+    SHARED,
+    argument_parser,
+    command_line,
+    settings_of,
+    write_result,
+)
 from seqdoodle.strokes.raster import render_bitmaps
 from seqdoodle.strokes.simplify import simplify_strokes
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_DATA = HERE.parent.parent / "shared" / "quickdraw"
-
 """
 ## Pair the two formats by key_id
+
+Google's two files of a class hold the same drawings; the `key_id` ties a raw drawing to its
+simplified twin. Only drawings present in both are compared.
 """
 
 
@@ -63,14 +67,18 @@ def shared_pairs(data: Path) -> list[tuple[str, str, list, list]]:
 
 """
 ## Simplify, compare, render
+
+Exact equality is the strict test (every point of every stroke); the rendering error is what a
+model would see, since the CNN reads 28x28 bitmaps. The simplifier's speed is measured on the
+same drawings.
 """
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[2])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "simplify_report.json")
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> dict:
+    parser = argument_parser(__file__, __doc__)
+    parser.add_argument("--data", type=Path, default=SHARED, help="real data folder")
+    parser.add_argument("--out", type=Path, default=RESULTS / "simplify_report.json")
+    args = parser.parse_args(argv)
 
     pairs = shared_pairs(args.data)
     if not pairs:
@@ -88,7 +96,6 @@ def main() -> None:
     mae = error.reshape(len(pairs), -1).mean(axis=1)
 
     report = {
-        "command": shlex.join(["python", "experiments/simplify_report.py", *sys.argv[1:]]),
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "drawings": len(pairs),
         "classes": len({cls for cls, *_ in pairs}),
@@ -101,14 +108,14 @@ def main() -> None:
         "not_exact": [f"{cls}:{key}" for (cls, key, *_), ok in zip(pairs, exact) if not ok],
         "simplify_drawings_per_s": len(pairs) / seconds,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_json(args.out, report)
+    write_result(args.out, report, command_line(__file__, argv), settings_of(args))
     print(f"drawings in both formats: {report['drawings']} ({report['classes']} classes)")
     print(f"exactly equal to Google's simplified strokes: {report['exact_share']:.4%}")
     print(f"28x28 rendering, mean abs error per pixel: {report['render_mae_mean']:.4f} grey levels")
     print(f"identical renderings: {report['identical_render_share']:.4%}")
     print(f"simplify speed: {report['simplify_drawings_per_s']:.0f} drawings/s")
     print(f"wrote {args.out}")
+    return report
 
 
 if __name__ == "__main__":

@@ -14,18 +14,18 @@ one model gets right, and a paired bootstrap interval of the accuracy difference
 
 Run:
 
-    python experiments/compare_models.py                          # synthetic doodles, ~3 min
-    python experiments/compare_models.py --source ../shared/quickdraw/simplified \\
+    python -m experiments.studies.compare_models                  # synthetic doodles, ~3 min
+    python -m experiments.studies.compare_models --source ../shared/quickdraw/simplified \\
         --source ../shared/quickdraw/simplified_nokeyid \\
         --classes "monkey,cake,necklace,piano,power outlet,smiley face,snowman,teapot"
 
-Writes the full report (report.md, report.json, figures, predictions) into `--work`, and a
-summary into experiments/results/compare_models.json and .png.
+Writes the full report (report.md, report.json, figures, predictions) into `--work` (default
+`experiments/work/compare_models`), and a summary into experiments/results/compare_models.json
+and .png.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 
@@ -35,13 +35,18 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import seqdoodle  # noqa: E402
+from experiments.common import (  # noqa: E402
+    RESULTS,
+    WORK,
+    argument_parser,
+    command_line,
+    portable,
+    settings_of,
+    write_result,
+)
 from seqdoodle.datasets.categories import parse_class_list  # noqa: E402
-from seqdoodle.fileio import write_json  # noqa: E402
 from seqdoodle.plots import save_figure  # noqa: E402
 from seqdoodle.reports import summary_table  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
 
 """
 ## Settings
@@ -51,14 +56,14 @@ files (repeat `--source`; a class's files are read in the order given). Without 
 and `--epochs` the synthetic source uses the few-minute settings of `seqdoodle compare`.
 """
 
-parser = argparse.ArgumentParser(description=__doc__.split("## Introduction")[0].strip())
+parser = argument_parser(__file__, __doc__)
 parser.add_argument("--source", action="append", help="'synthetic' or a class folder (repeat)")
 parser.add_argument("--classes", help="comma-separated class names (default: all of the source)")
 parser.add_argument("--per-class", type=int, help="drawings per class to prepare")
 parser.add_argument("--epochs", type=int, help="epochs of each model")
 parser.add_argument("--seed", type=int, default=0)
 parser.add_argument(
-    "--work", type=Path, default=RESULTS / "compare_models", help="report and work folder"
+    "--work", type=Path, default=WORK / "compare_models", help="report and work folder"
 )
 parser.add_argument("--name", default="compare_models", help="name of the summary files")
 args = parser.parse_args()
@@ -150,12 +155,7 @@ RESULTS.mkdir(parents=True, exist_ok=True)
 save_figure(fig, RESULTS / f"{args.name}.png")
 
 summary = {
-    "command": "python experiments/compare_models.py "
-    + " ".join(f"--source {s}" for s in sources)
-    + (f" --classes '{args.classes}'" if args.classes else "")
-    + (f" --per-class {args.per_class}" if args.per_class else "")
-    + (f" --epochs {args.epochs}" if args.epochs else ""),
-    "report": str(args.work / "report.json"),
+    "report": portable((args.work / "report.json").absolute()),
     "models": {
         n: {k: report["models"][n][k] for k in ("top1", "top3", "map3", "macro_f1", "latency_ms")}
         for n in names
@@ -164,11 +164,15 @@ summary = {
     "mcnemar": paired["mcnemar"],
     "bootstrap": paired["bootstrap"],
     "ensemble_weight": paired["ensemble_weight"],
-    "data": {k: report["data"][k] for k in ("path", "classes", "counts")},
+    "data": {
+        "path": portable(Path(report["data"]["path"]).absolute()),
+        "classes": report["data"]["classes"],
+        "counts": report["data"]["counts"],
+    },
     "training": {n: r["training"] for n, r in report["runs"].items()},
     "timing_seconds": report["timing_seconds"],
 }
-write_json(RESULTS / f"{args.name}.json", summary)
+write_result(f"{args.name}", summary, command_line(__file__), settings_of(args))
 print(f"\nsummary: {RESULTS / (args.name + '.json')}, {RESULTS / (args.name + '.png')}")
 print(f"report: {args.work / 'report.md'}")
 

@@ -12,33 +12,41 @@ training (`nvidia-smi` polled once a second; on a machine without it, the CPU ti
 per wall second), and the test top-1. Results go to `--out` as JSON.
 
 Run:
-    python experiments/gpu_benchmark.py                         # the full version (GPU)
-    python experiments/gpu_benchmark.py --max-train 2000 --epochs 1 --kinds rnn   # smoke, CPU
-    python experiments/gpu_benchmark.py --precision mixed_bfloat16
+    python -m experiments.bench.gpu                         # the full version (GPU)
+    python -m experiments.bench.gpu --max-train 2000 --epochs 1 --kinds rnn   # smoke, CPU
+    python -m experiments.bench.gpu --precision mixed_bfloat16
+
+The dataset and runs go to `--work` (default `experiments/work/gpu_benchmark`, removed at the end
+unless `--keep`).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from experiments.common import (  # noqa: E402
+    MIN_STROKE_DRAWINGS,
+    RESULTS,
+    SHARED,
+    WORK,
+    argument_parser,
+    command_line,
+    prepare_stroke_set,
+    settings_of,
+    split_settings,
+    stroke_classes,
+    write_result,
+)
 
-from real_data import SHARED, STROKE_FOLDERS, stroke_classes  # noqa: E402
-
-MIN_DRAWINGS = 500
-DEFAULT_OUT = HERE / "results" / "gpu_benchmark.json"
+DEFAULT_OUT = RESULTS / "gpu_benchmark.json"
 
 
 class DeviceMonitor:
@@ -110,19 +118,21 @@ def device_description() -> dict:
 def run(args) -> dict:
     import seqdoodle
 
-    work = Path(args.work or tempfile.mkdtemp(prefix="seqdoodle-gpu-bench-"))
+    work = Path(args.work)
     data = work / "data"
-    classes = stroke_classes(args.shared, MIN_DRAWINGS)
+    classes = stroke_classes(args.shared, MIN_STROKE_DRAWINGS)
     if data.exists():
         ds = seqdoodle.PreparedDataset(data)
     else:
         print(f"preparing {len(classes)} classes from {args.shared}", flush=True)
-        ds = seqdoodle.prepare(
-            [args.shared / f for f in STROKE_FOLDERS], data, classes=classes,
-            per_class=100000, progress=False,
-        )  # fmt: skip
+        ds = prepare_stroke_set(data, classes, args.shared, per_class=100000)
     result = {
-        "dataset": {"classes": len(ds.classes), "drawings": len(ds), "counts": ds.counts()},
+        "dataset": {
+            "classes": len(ds.classes),
+            "drawings": len(ds),
+            "counts": ds.counts(),
+            "split": split_settings(ds),
+        },
         "device": device_description(),
         "precision": args.precision,
         "strategy": args.strategy,
@@ -139,7 +149,7 @@ def run(args) -> dict:
                 kind, ds, out, epochs=args.epochs, batch_size=args.batch_size,
                 max_train=args.max_train, time_limit=None, progress=False,
                 strategy=args.strategy, precision=args.precision,
-            )  # fmt: skip
+            ).summary  # fmt: skip
         row = {
             "samples_per_s": round(summary["samples_per_second"] or 0.0, 1),
             "test_top1": summary["test_top1"],
@@ -155,7 +165,7 @@ def run(args) -> dict:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.strip().split("\n")[0][7:])
+    parser = argument_parser(__file__, __doc__)
     parser.add_argument("--shared", type=Path, default=SHARED, help="real data folder")
     parser.add_argument("--kinds", nargs="+", default=["cnn", "rnn"], help="model kinds")
     parser.add_argument("--epochs", type=int, default=None, help="epochs (kind default)")
@@ -164,15 +174,14 @@ def main(argv=None) -> dict:
     parser.add_argument("--precision", default="float32",
                         help="float32, mixed_float16 or mixed_bfloat16")  # fmt: skip
     parser.add_argument("--strategy", default="auto", help="auto, default or mirrored")
-    parser.add_argument("--work", type=Path, default=None, help="scratch folder (reused)")
+    parser.add_argument(
+        "--work", type=Path, default=WORK / "gpu_benchmark", help="scratch folder (reused)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON file to write")
     args = parser.parse_args(argv)
     result = run(args)
-    from seqdoodle.fileio import write_json
-
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_json(args.out, result)
+    write_result(args.out, result, command_line(__file__, argv), settings_of(args))
     print(f"wrote {args.out}")
     return result
 

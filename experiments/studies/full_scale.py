@@ -7,7 +7,7 @@ small subset, project them to 345 x 10,000 drawings, then (with --run) do the fu
 
 The full comparison takes the first 10,000 drawings of each of the 345 classes: 3.45 million
 drawings, 2.76 million of them for training. Before starting a run of that size on your machine
-you want to know what it costs. This script measures it on a subset (default: 10 synthetic
+you want to know what it costs. This study measures it on a subset (default: 10 synthetic
 classes, written as Google-style ndjson files so that `prepare` reads and renders them exactly as
 it would real files, at 500 and 1,000 drawings per class), each step in a fresh Python process so
 that its peak resident memory (`VmHWM`) is its own, and projects linearly:
@@ -27,10 +27,11 @@ that its peak resident memory (`VmHWM`) is its own, and projects linearly:
 
 Run:
 
-    python experiments/full_scale.py                 # measure and project, a few minutes
-    seqdoodle download --all --format simplified --dest data
-    python experiments/full_scale.py --run --source data/simplified   # the full run itself
+    python -m experiments.studies.full_scale          # measure and project, a few minutes
+    seqdoodle download --all --format simplified --out data
+    python -m experiments.studies.full_scale --run --source data/simplified   # the full run itself
 
+The subset's files, datasets and runs go to `--work` (default `experiments/work/full_scale`).
 Writes experiments/results/full_scale.json (and full_scale.png: measured and projected times).
 """
 
@@ -47,24 +48,25 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-RESULTS = HERE / "results"
+from experiments.common import (  # noqa: E402
+    REPO,
+    RESULTS,
+    SHARED,
+    WORK,
+    argument_parser,
+    command_line,
+    module_name,
+    peak_rss_kib,
+    portable,
+    settings_of,
+    write_result,
+)
+
 FULL_CLASSES, FULL_PER_CLASS = 345, 10000
 TARGET_PER_CLASS = (10_000, 100_000)  # projected sizes: the seed job and ten times it
 GOOGLE_DRAWINGS = 50_000_000  # drawings in Google's full per-class files (their README: "50M")
 SPLIT = {"train": 0.8, "val": 0.1, "test": 0.1}
 RAM_FACTOR = 4  # in-memory per-drawing arrays, times this for the index arrays derived from them
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident memory (VmHWM) in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def folder_bytes(path: Path) -> int:
@@ -101,7 +103,8 @@ def child(argv: list[str]) -> None:
             "bytes": folder_bytes(ds.path),
         }
     else:
-        summary = train(a.child, a.src, a.out, epochs=a.epochs, time_limit=None, progress=False)
+        run = train(a.child, a.src, a.out, epochs=a.epochs, time_limit=None, progress=False)
+        summary = run.summary
         history = json.loads((a.out / "history.json").read_text())
         ds = PreparedDataset(a.src, verify=False)
         in_ram = [ds.labels, ds.splits, ds.source_index]  # read whole; the rest is mapped
@@ -114,14 +117,14 @@ def child(argv: list[str]) -> None:
             "val_drawings": ds.counts()["val"],
             "in_ram_bytes_per_drawing": sum(a.nbytes for a in in_ram) / len(ds),
         }
-    result.update(seconds=time.perf_counter() - started, peak_rss_mib=peak_rss_mib())
+    result.update(seconds=time.perf_counter() - started, peak_rss_mib=peak_rss_kib() / 1024)
     print(json.dumps(result))
 
 
 def run_child(*argv) -> dict:
     """Run one step in a fresh interpreter and return its JSON line."""
-    cmd = [sys.executable, __file__, *map(str, argv)]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    cmd = [sys.executable, "-m", module_name(__file__), *map(str, argv)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=REPO)
     if done.returncode != 0:
         raise SystemExit(f"step {' '.join(map(str, argv))} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -146,22 +149,23 @@ def real_bytes_per_drawing(root: Path) -> float | None:
     return size / lines if lines else None
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Measure on a subset, project to 345 x 10,000.")
+def main(argv: list[str] | None = None) -> None:
+    parser = argument_parser(__file__, __doc__)
     parser.add_argument("--source", default="synthetic", help="'synthetic' or a class folder")
     parser.add_argument("--classes", type=int, default=10, help="synthetic classes of the subset")
     parser.add_argument("--sizes", default="500,1000", help="two drawings-per-class sizes")
     parser.add_argument("--epochs", type=int, default=3, help="epochs timed per model (>= 2)")
-    parser.add_argument("--data-root", type=Path, default=REPO.parent / "shared" / "quickdraw")
-    parser.add_argument("--work", type=Path, default=RESULTS / "full_scale")
+    parser.add_argument("--data-root", type=Path, default=SHARED, help="real data folder")
+    parser.add_argument("--work", type=Path, default=WORK / "full_scale", help="work folder")
     parser.add_argument("--run", action="store_true", help="do the full run (after measuring)")
     parser.add_argument(
         "--gpu-results",
         type=Path,
         default=RESULTS / "gpu_benchmark.json",
-        help="gpu_benchmark.py JSON from a GPU machine (used when present)",
+        help="experiments.bench.gpu JSON from a GPU machine (used when present)",
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    args.work = args.work.absolute()  # the steps run in the checkout
     import seqdoodle
     from seqdoodle.datasets.synthetic import SYNTHETIC_CLASSES, write_synthetic
 
@@ -218,15 +222,14 @@ def main() -> None:
     """
     ## Projection to 345 x 10,000 and 345 x 100,000
 
-    The input pipeline alone (`experiments/bench_input.py`) is timed on the larger subset too: it
+    The input pipeline alone (`experiments.bench.input`) is timed on the larger subset too: it
     bounds the epoch time on an accelerator that trains faster than the CPU makes batches. With
-    `--gpu-results` (the JSON of `experiments/gpu_benchmark.py` run on a GPU) the GPU's
+    `--gpu-results` (the JSON of `experiments.bench.gpu` run on a GPU) the GPU's
     training samples/s are projected the same way.
     """
-    sys.path.insert(0, str(HERE))
-    import bench_input
+    from experiments.bench import input as input_pipeline
 
-    pipeline = bench_input.measure(
+    pipeline = input_pipeline.measure(
         seqdoodle.PreparedDataset(args.work / f"dataset_{sizes[1]}", verify=False), repeat=2
     )
     gpu = None
@@ -239,7 +242,7 @@ def main() -> None:
         result_projections[f"projection_345x{per_class}"] = project(
             measured, sizes, per_class, src, args.data_root, pipeline, gpu
         )
-    write_results(args, src, sizes, measured, pipeline, gpu, result_projections)
+    write_results(args, argv, src, sizes, measured, pipeline, gpu, result_projections)
 
 
 def project(measured, sizes, per_class, src, data_root, pipeline, gpu) -> dict:
@@ -301,28 +304,24 @@ def project(measured, sizes, per_class, src, data_root, pipeline, gpu) -> dict:
     return projection
 
 
-def write_results(args, src, sizes, measured, pipeline, gpu, projections) -> None:
+def write_results(args, argv, src, sizes, measured, pipeline, gpu, projections) -> None:
     """Write full_scale.json and full_scale.png, print the projections."""
     import numpy as np
     from matplotlib.figure import Figure
 
-    from seqdoodle.fileio import write_json
     from seqdoodle.plots import save_figure
 
     n_classes = measured["prepare"][sizes[1]]["classes"]
     large = sizes[1]
     result = {
-        "command": f"python experiments/full_scale.py --source {args.source} "
-        f"--classes {args.classes} --sizes {args.sizes} --epochs {args.epochs}",
         "machine": {"cpus": os.cpu_count()},
-        "subset": {"source": str(src), "classes": n_classes, "sizes": sizes},
+        "subset": {"source": portable(Path(src).absolute()), "classes": n_classes, "sizes": sizes},
         "measured": measured,
         "input_pipeline": pipeline,
-        "gpu_results": None if gpu is None else str(args.gpu_results),
+        "gpu_results": None if gpu is None else portable(args.gpu_results.absolute()),
         **projections,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    write_json(RESULTS / "full_scale.json", result)
+    write_result("full_scale", result, command_line(__file__, argv), settings_of(args))
 
     for key, projection in projections.items():
         print(f"\nprojected for {key.split('_')[1]} = {projection['drawings']:,} drawings:")

@@ -1,4 +1,7 @@
-"""Benchmark: reading the first drawings of a large file costs the same memory as of a small one.
+"""
+Title: Reading the first drawings of a large file costs the same memory as of a small one
+Description: Peak memory and parsing rate of `read_drawings` (ndjson) and `read_bitmaps` (npy) on
+a small and a large file, each read in a fresh process.
 
 `read_drawings` streams ndjson line by line and `read_bitmaps` memory-maps `.npy` files, so reading
 the first 10,000 drawings should need the same memory whether the file holds 10,000 or 1,000,000
@@ -7,17 +10,15 @@ drawings. This script writes a small and a large file of each format into a temp
 fixtures), reads the first `--n` drawings of each in a fresh Python process, and reports the
 growth of the peak resident memory (`VmHWM`, reset just before the read) and the parsing rate.
 
-Usage:
-    python experiments/bench_readers.py [--ndjson-mb 250] [--npy-mb 100] [--n 10000]
+Run:
+    python -m experiments.bench.readers [--ndjson-mb 250] [--npy-mb 100] [--n 10000]
 
 Writes experiments/results/bench_readers.json (atomically) and prints a table.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -26,30 +27,27 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments.common import (
+    REPO,
+    SHARED,
+    argument_parser,
+    command_line,
+    settings_of,
+    write_result,
+)
 from seqdoodle import fileio
 from seqdoodle.datasets.readers import read_drawings
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "quickdraw"
-RESULTS = REPO / "experiments" / "results" / "bench_readers.json"
-
-# Runs in a fresh process: peak RSS before and after reading the first n drawings.
+# Runs in a fresh process (in the checkout, so `experiments` imports): peak RSS before and after
+# reading the first n drawings; the peak is reset after the imports so they do not hide the read.
 _CHILD = """
-import json, resource, sys, time
+import json, sys, time
+from experiments.common import peak_rss_kib, reset_peak_rss
 from seqdoodle.datasets.readers import read_bitmaps, read_drawings
 
-def peak_kib():  # VmHWM: peak resident memory, reset below so imports do not hide the read
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
 path, n = sys.argv[1], int(sys.argv[2])
-try:
-    open("/proc/self/clear_refs", "w").write("5")  # Linux: reset the peak to the current RSS
-except OSError:
-    pass
-before = peak_kib()
+reset_peak_rss()
+before = peak_rss_kib()
 start = time.perf_counter()
 if path.endswith(".npy"):
     rows = read_bitmaps(path, limit=n)
@@ -61,7 +59,7 @@ else:
         count += 1
         checksum += len(d.strokes)
 seconds = time.perf_counter() - start
-after = peak_kib()
+after = peak_rss_kib()
 print(json.dumps({"count": count, "seconds": seconds, "rss_growth_kib": after - before,
                   "peak_rss_kib": after, "checksum": checksum}))
 """
@@ -116,6 +114,7 @@ def measure(path: Path, n: int, runs: int = 3) -> dict:
             check=True,
             capture_output=True,
             text=True,
+            cwd=REPO,
         ).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
     best = min(results, key=lambda r: r["seconds"])
@@ -130,12 +129,12 @@ def measure(path: Path, n: int, runs: int = 3) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv: list[str] | None = None) -> dict:
+    parser = argument_parser(__file__, __doc__)
     parser.add_argument("--ndjson-mb", type=float, default=250, help="large ndjson size, MB")
     parser.add_argument("--npy-mb", type=float, default=100, help="large npy size, MB")
     parser.add_argument("--n", type=int, default=10_000, help="drawings to read")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     lines, rows = real_lines(), real_rows()
     mean_line_bytes = sum(map(len, lines)) / len(lines)
@@ -163,7 +162,6 @@ def main() -> None:
         )
     by_name = {r["file"]: r for r in table}
     summary = {
-        "command": shlex.join(["python", "experiments/bench_readers.py", *sys.argv[1:]]),
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "n": args.n,
         "source": "real" if (SHARED / "simplified").is_dir() else "fixtures",
@@ -181,9 +179,9 @@ def main() -> None:
         f"{summary['ndjson_rss_growth_large_minus_small_mib']} MiB, npy "
         f"{summary['npy_rss_growth_large_minus_small_mib']} MiB"
     )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    fileio.write_json(RESULTS, summary)
-    print(f"saved {RESULTS.relative_to(REPO)}")
+    path = write_result("bench_readers", summary, command_line(__file__, argv), settings_of(args))
+    print(f"saved {path.relative_to(REPO)}")
+    return summary
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""Serving benchmark: N concurrent clients posting real raw drawings to `seqdoodle serve`.
+"""
+Title: Serving: N concurrent clients posting real raw drawings to `seqdoodle serve`
+Description: p50/p95/p99 latency and requests/s of `POST /predict` with a CNN and a stroke run
+served together.
 
 Starts `seqdoodle serve CNN_RUN STROKE_RUN` as its own process on a free port of 127.0.0.1, then
 runs N client connections (HTTP/1.1 keep-alive, each sending its next request as soon as the
@@ -7,31 +10,41 @@ first. Bodies are real raw drawings from ../shared/quickdraw/raw (`format: raw`)
 is simplified, rendered and predicted by both models. Prints p50/p95/p99 latency and requests/s
 and merges them into experiments/results/benchmarks.json under "serve" (other keys are kept).
 
-Without --cnn/--rnn it first trains two small runs (default architectures, `--epochs` epochs on
-500 drawings a class of the 8-class real stroke set); serving costs the same whatever the training.
+Without --cnn/--rnn it first trains two small runs into `--work` (default architectures,
+`--epochs` epochs on 500 drawings a class of the 8-class real stroke set; kept and reused by the
+next run); serving costs the same whatever the training.
 
-    .venv/bin/python experiments/bench_serve.py --clients 8 --requests 4000 --workers 2
+Run:
+    python -m experiments.bench.serve --clients 8 --requests 4000 --workers 2
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-SHARED = REPO.parent / "shared" / "quickdraw"
-RESULTS = HERE / "results" / "benchmarks.json"
+from experiments.common import (
+    REPO,
+    RESULTS,
+    SHARED,
+    STROKE_CLASSES,
+    WORK,
+    argument_parser,
+    command_line,
+    portable,
+    prepare_stroke_set,
+)
+from seqdoodle.fileio import write_json
+
+BENCHMARKS = RESULTS / "benchmarks.json"
 
 
 def free_port() -> int:
@@ -58,20 +71,11 @@ def raw_bodies(classes, n: int, seed: int = 0) -> list[bytes]:
 
 def train_runs(work: Path, epochs: int = 2) -> tuple[Path, Path]:
     """Two small runs (cnn, rnn; default architectures) on the real 8-class stroke set."""
-    sys.path.insert(0, str(HERE))
-    from real_data import STROKE_CLASSES, stroke_sources
-
     import seqdoodle
 
     data = work / "data"
     if not (data / "manifest.json").exists():
-        seqdoodle.prepare(
-            [str(p) for p in stroke_sources(SHARED)],
-            str(data),
-            classes=STROKE_CLASSES,
-            per_class=500,
-            progress=False,
-        )
+        prepare_stroke_set(data, STROKE_CLASSES, SHARED, per_class=500)
     runs = []
     for kind in ("cnn", "rnn"):
         out = work / kind
@@ -171,7 +175,7 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def merge_results(section: dict, path: Path = RESULTS) -> None:
+def merge_results(section: dict, path: Path = BENCHMARKS) -> None:
     """Write `section` under "serve" in the benchmarks JSON, keeping the other keys."""
     data = {}
     if path.is_file():
@@ -181,13 +185,11 @@ def merge_results(section: dict, path: Path = RESULTS) -> None:
             data = {}
     data["serve"] = section
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    write_json(path, data)
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argument_parser(__file__, __doc__)
     parser.add_argument("--cnn", type=Path, help="bitmap CNN run folder (default: train one)")
     parser.add_argument("--rnn", type=Path, help="stroke run folder (default: train one)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent connections")
@@ -197,7 +199,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--backend", default="auto", help="serve --backend: auto, onnx, keras")
     parser.add_argument("--workers", type=int, default=2, help="serve --workers")
     parser.add_argument("--epochs", type=int, default=2, help="epochs of the runs it trains")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench_serve")
+    parser.add_argument("--work", type=Path, default=WORK / "bench_serve", help="runs it trains")
     parser.add_argument("--no-save", action="store_true", help="print only")
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= 256:
@@ -247,7 +249,7 @@ def main(argv=None) -> dict:
     points = [sum(len(s[0]) for s in json.loads(b)["drawing"]) for b in bodies]
     section = {
         "what": "POST /predict, raw drawings, a CNN and a stroke run served together",
-        "command": "python experiments/bench_serve.py " + " ".join(argv or sys.argv[1:]),
+        "command": command_line(__file__, argv),
         "clients": args.clients,
         "requests": int(ms.size),
         "errors": len(errors),
@@ -262,7 +264,7 @@ def main(argv=None) -> dict:
         "server_cpu_ms_per_request": round(1000 * server_cpu / max(1, ms.size), 2),
         "client_cpu_ms_per_request": round(1000 * client_cpu / max(1, ms.size), 2),
         "drawing_points_mean": round(float(np.mean(points)), 1),
-        "runs": {"cnn": str(args.cnn), "rnn": str(args.rnn)},
+        "runs": {"cnn": portable(args.cnn.absolute()), "rnn": portable(args.rnn.absolute())},
         "backend": args.backend,
         "workers": args.workers,
         "cpus": os.cpu_count(),

@@ -7,7 +7,7 @@ the same fixed test drawings. Is 10,000 drawings per class not enough?
 
 The hobby pipeline trains on the first 10,000 drawings of each class. Whether more would help is
 a question of the learning curve: if accuracy still climbs steeply between 1,000 and all
-drawings, more data pays; if it has flattened, it does not. This script prepares one dataset from
+drawings, more data pays; if it has flattened, it does not. This study prepares one dataset from
 a source, then builds nested training subsets (100, 300, 1000, ... drawings per class; each a
 prefix of one seeded permutation of the class's training drawings) that share the full dataset's
 validation and test drawings, trains both models on each with `seqdoodle.compare`, and plots
@@ -18,19 +18,18 @@ The default source is the real stroke data beside the checkout: `monkey` from
 
 Run:
 
-    python experiments/learning_curve.py                               # 100,300,1000,all
-    python experiments/learning_curve.py --sizes 100,300,all --time-limit 2.5  # reduced
-    python experiments/learning_curve.py --data-root ../shared/quickdraw --work /tmp/lc
+    python -m experiments.studies.learning_curve                               # 100,300,1000,all
+    python -m experiments.studies.learning_curve --sizes 100,300,all --time-limit 2.5  # reduced
+    python -m experiments.studies.learning_curve --data-root ../shared/quickdraw
 
-Writes experiments/results/learning_curve.json and learning_curve.png.
+The datasets and runs go to `--work` (default `experiments/work/learning_curve`). Writes
+experiments/results/learning_curve.json and learning_curve.png.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -40,18 +39,23 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import seqdoodle  # noqa: E402
+from experiments.common import (  # noqa: E402
+    RESULTS,
+    SHARED,
+    STROKE_CLASSES,
+    WORK,
+    argument_parser,
+    command_line,
+    portable,
+    settings_of,
+    stroke_sources,
+    write_result,
+)
 from seqdoodle.datasets.categories import parse_class_list  # noqa: E402
 from seqdoodle.datasets.prepare import prepare  # noqa: E402
 from seqdoodle.datasets.prepared import DatasetWriter, PreparedDataset  # noqa: E402
-from seqdoodle.fileio import write_json  # noqa: E402
-from seqdoodle.kinds import get_kind
+from seqdoodle.kinds import get_kind  # noqa: E402
 from seqdoodle.plots import save_figure  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-RESULTS = HERE / "results"
-sys.path.insert(0, str(HERE))
-from real_data import SHARED, STROKE_CLASSES, stroke_sources  # noqa: E402
 
 REAL_CLASSES = ",".join(STROKE_CLASSES)
 
@@ -63,7 +67,7 @@ its `simplified/` and `simplified_nokeyid/` folders are read, nothing else. `--s
 uses the built-in doodles instead.
 """
 
-parser = argparse.ArgumentParser(description="Learning curves of both models.")
+parser = argument_parser(__file__, __doc__)
 parser.add_argument("--data-root", type=Path, default=SHARED)
 parser.add_argument("--source", default=None, help="'synthetic' instead of --data-root")
 parser.add_argument("--classes", default=None, help=f"default: {REAL_CLASSES}")
@@ -75,7 +79,7 @@ parser.add_argument(
 )
 parser.add_argument("--time-limit", type=float, default=None, help="minutes per model and size")
 parser.add_argument("--seed", type=int, default=0)
-parser.add_argument("--work", type=Path, default=RESULTS / "learning_curve")
+parser.add_argument("--work", type=Path, default=WORK / "learning_curve")
 parser.add_argument("--name", default="learning_curve", help="name of the result files")
 args = parser.parse_args()
 
@@ -219,18 +223,16 @@ fig.suptitle(
 )
 RESULTS.mkdir(parents=True, exist_ok=True)
 save_figure(fig, RESULTS / f"{args.name}.png")
-write_json(
-    RESULTS / f"{args.name}.json",
+write_result(
+    args.name,
     {
-        "command": "python experiments/learning_curve.py "
-        + f"--sizes {args.sizes} --epochs {args.epochs} --min-steps {args.min_steps}"
-        + (f" --time-limit {args.time_limit}" if args.time_limit else "")
-        + (" --source synthetic" if source == "synthetic" else ""),
-        "dataset": str(full.path),
+        "dataset": portable(Path(full.path).absolute()),
         "classes": full.classes,
         "counts": full.counts(),
         "points": points,
     },
+    command_line(__file__),
+    settings_of(args),
 )
 print(f"results: {RESULTS / (args.name + '.json')}, {RESULTS / (args.name + '.png')}")
 

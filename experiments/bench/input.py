@@ -6,22 +6,23 @@ Description: Training batches of the real 8-class stroke set through the pipelin
 Measures, in this one process, drawings per second read from the `tf.data.Dataset` that feeds
 `Model.fit`: CNN bitmaps (shuffled, gathered from the memory map, float32) and stroke drawings
 (shuffled, length-bucketed, augmented, encoded to stroke-3), both at the kinds' default batch sizes,
-best of `repeat` passes of `epochs` epochs each after a warm-up. `experiments/benchmark.py --only
-input_pipeline` runs it and merges `{"bitmaps_per_s": ..., "strokes_per_s": ...}` into
-`experiments/results/benchmarks.json`.
+best of `repeat` passes of `epochs` epochs each after a warm-up. `python -m
+experiments.bench.benchmark --only input_pipeline` runs it and merges `{"bitmaps_per_s": ...,
+"strokes_per_s": ...}` into `experiments/results/benchmarks.json`.
 
-Run alone:
-    python experiments/bench_input.py DATASET_FOLDER
+Run alone (prints the figures, writes nothing):
+    python -m experiments.bench.input DATASET_FOLDER
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from experiments.common import argument_parser, load_average  # noqa: E402
 
 TARGETS = {"bitmaps_per_s": 50_000, "strokes_per_s": 20_000}  # one process, 2 cores
 
@@ -91,13 +92,13 @@ def measure(ds, epochs: int = 2, repeat: int = 3) -> dict:
             "bitmaps_numpy_one_thread_per_s": numpy_rate(bitmaps, repeat),
             "strokes_numpy_one_thread_per_s": numpy_rate(strokes, repeat),
             "cpus": os.cpu_count(),
-            "load_average": [round(x, 2) for x in os.getloadavg()],
+            "load_average": load_average(),
         },
     }
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.strip().split("\n")[0][7:])
+    parser = argument_parser(__file__, __doc__)
     parser.add_argument("dataset", help="a prepared dataset folder with strokes")
     parser.add_argument("--epochs", type=int, default=2, help="epochs per timed pass")
     parser.add_argument("--repeat", type=int, default=3, help="timed passes (best is kept)")

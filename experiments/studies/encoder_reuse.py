@@ -2,16 +2,16 @@
 Title: Reusing StrokeEncoder for pen-gesture recognition
 Description: put seqdoodle's stroke encoder under a new head and train it on another sequence task.
 
-`seqdoodle.encoders.StrokeEncoder` is an ordinary Keras layer: `(batch, time, features)` padded
+`seqdoodle.sequences.StrokeEncoder` is an ordinary Keras layer: `(batch, time, features)` padded
 sequences in, one vector per sequence out, padding ignored. Here it learns a task it was not built
 for: recognising pen gestures (circle drawn counter-clockwise or clockwise, spiral, zigzag, check
 mark, square, wave) drawn with varying speed, size, any rotation and jitter, from 4 channels per
 step (dx, dy, pen flag, time since the last point). The two circles look the same as pictures;
 only the order of the points tells them apart. The gestures are generated on the fly, so the
-script needs no download.
+study needs no download.
 
 Run:
-    python experiments/encoder_reuse.py     # about 1-2 minutes on 2 CPU cores
+    python -m experiments.studies.encoder_reuse     # about 1-2 minutes on 2 CPU cores
 
 Writes experiments/results/encoder_reuse.json (the model is saved to a temporary folder and
 reloaded, to check that it round-trips).
@@ -29,10 +29,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from seqdoodle import encoders  # noqa: E402
-from seqdoodle.fileio import atomic_write, write_json  # noqa: E402
+from experiments.common import argument_parser, command_line, write_result  # noqa: E402
+from seqdoodle.fileio import save_keras  # noqa: E402
+from seqdoodle.models.encoders import StrokeEncoder  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 GESTURES = ["circle", "circle_cw", "spiral", "zigzag", "check", "square", "wave"]
 SEED = 0
 
@@ -113,7 +113,7 @@ def make_dataset(n: int, rng: np.random.Generator, pad_to: int = 96):
 def build_gesture_model(num_classes: int) -> keras.Model:
     inputs = keras.Input((None, 4), name="gesture")
     x = keras.layers.Masking(0.0)(inputs)
-    x = encoders.StrokeEncoder(
+    x = StrokeEncoder(
         arch="default", conv_filters=[32, 48, 64], rnn_units=48, name="stroke_encoder"
     )(x)
     x = keras.layers.Dropout(0.2)(x)
@@ -121,16 +121,8 @@ def build_gesture_model(num_classes: int) -> keras.Model:
     return keras.Model(inputs, outputs, name="gesture_classifier")
 
 
-def save_keras_model(model: keras.Model, path: Path) -> None:
-    """Save `model` as `.keras` atomically (written beside, then renamed into place)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        staged = Path(tmp) / "model.keras"
-        model.save(staged)
-        with atomic_write(path, "wb") as f:
-            f.write(staged.read_bytes())
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict:
+    argument_parser(__file__, __doc__).parse_args(argv)  # no options: --help only
     keras.utils.set_random_seed(SEED)
     rng = np.random.default_rng(SEED)
 
@@ -184,7 +176,7 @@ def main() -> None:
     # running any pickled code, because StrokeEncoder is a registered serializable layer.
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "gesture_classifier.keras"
-        save_keras_model(model, path)
+        save_keras(model, path)
         model_bytes = path.stat().st_size
         reloaded = keras.saving.load_model(path, safe_mode=True)
     reload_gap = float(
@@ -210,9 +202,9 @@ def main() -> None:
         "max_prob_change_after_reload": reload_gap,
         "seed": SEED,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    write_json(RESULTS / "encoder_reuse.json", record)
-    print(f"wrote {RESULTS / 'encoder_reuse.json'}")
+    path = write_result("encoder_reuse", record, command_line(__file__, argv))
+    print(f"wrote {path}")
+    return record
 
 
 if __name__ == "__main__":

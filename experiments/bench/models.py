@@ -8,15 +8,14 @@ stroke-like sequences of 40 to 90 steps, zero-padded to 90. Speed does not depen
 inputs show, so random inputs are enough; accuracy is measured by the trainer on real data.
 
 Run:
-    python experiments/bench_models.py            # about 3-4 minutes on 2 cores
-    python experiments/bench_models.py --quick    # a rough figure in under a minute
+    python -m experiments.bench.models            # about 3-4 minutes on 2 cores
+    python -m experiments.bench.models --quick    # a rough figure in under a minute
 
 Writes experiments/results/bench_models.json.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import time
@@ -27,10 +26,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from seqdoodle.fileio import write_json  # noqa: E402
-from seqdoodle.models import build_bitmap_classifier, build_stroke_classifier  # noqa: E402
+from experiments.common import (  # noqa: E402
+    RESULTS,
+    argument_parser,
+    command_line,
+    load_average,
+    settings_of,
+    write_result,
+)
+from seqdoodle.models.cnn import build_bitmap_classifier  # noqa: E402
+from seqdoodle.models.rnn import build_stroke_classifier  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results" / "bench_models.json"
 NUM_CLASSES = 35
 
 # ## Synthetic inputs
@@ -115,12 +121,12 @@ def bench(name, build, make_inputs, batch, steps, repeats, rng) -> dict:
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[2])
+def main(argv: list[str] | None = None) -> dict:
+    parser = argument_parser(__file__, __doc__)
     parser.add_argument("--quick", action="store_true", help="fewer steps, one repeat")
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, default=RESULTS / "bench_models.json")
+    args = parser.parse_args(argv)
     # (steps for bitmap models, fast stroke model, tutorial stroke model)
     steps = (8, 8, 3) if args.quick else (60, 60, 12)
     repeats = 1 if args.quick else args.repeats
@@ -190,7 +196,7 @@ def main() -> None:
         "machine": {
             "cpus": os.cpu_count(),
             "processor": platform.processor() or platform.machine(),
-            "load_average_after": [round(v, 2) for v in os.getloadavg()],
+            "load_average_after": load_average(),
             "keras": keras.__version__,
             "backend": keras.backend.backend(),
         },
@@ -200,9 +206,9 @@ def main() -> None:
         },
         "quick": args.quick,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_json(args.out, record)
+    write_result(args.out, record, command_line(__file__, argv), settings_of(args))
     print(f"wrote {args.out}")
+    return record
 
 
 if __name__ == "__main__":

@@ -6,31 +6,44 @@ dtype policy (model alone, batches made beforehand), and test top-1 after a shor
 Speed: `model.fit` on premade batches of random inputs shaped like the real ones, the policies
 interleaved and each timed `--repeat` times (best kept), so a busy shared machine hurts them alike.
 Accuracy (`--train-epochs N`, 0 to skip): `seqdoodle.train(kind, DATASET, precision=...)` for
-N epochs on a prepared dataset, test top-1 from the run's metrics.
+N epochs on a prepared dataset (`--dataset`; by default the real 8-class stroke set, prepared
+into `--work` with `prepare`'s defaults: up to 10,000 drawings a class, 80/10/10, seed 0), test
+top-1 from the run's metrics.
 
 On CPUs bfloat16 is fast only with AVX512-BF16 or AMX (`grep -o avx512_bf16 /proc/cpuinfo`);
 float16 has no fast CPU path. Writes `experiments/results/precision.json`.
 
 Run:
-    python experiments/bench_precision.py --dataset DATASET --train-epochs 3
+    python -m experiments.bench.precision                      # speed only
+    python -m experiments.bench.precision --train-epochs 2     # and accuracy on the 8 classes
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import shlex
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_OUT = HERE / "results" / "precision.json"
+from experiments.common import (  # noqa: E402
+    RESULTS,
+    SHARED,
+    STROKE_CLASSES,
+    WORK,
+    argument_parser,
+    command_line,
+    load_average,
+    prepare_stroke_set,
+    settings_of,
+    split_settings,
+    write_result,
+)
+
+DEFAULT_OUT = RESULTS / "precision.json"
 
 
 def cpu_flags() -> list[str]:
@@ -74,18 +87,21 @@ def model_rate(kind_name: str, precision: str, steps: int, n_classes: int = 26) 
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.strip().split("\n")[0][7:])
+    parser = argument_parser(__file__, __doc__)
     parser.add_argument("--kinds", nargs="+", default=["cnn", "rnn"])
     parser.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"])
     parser.add_argument("--steps", type=int, default=20, help="timed steps per measurement")
     parser.add_argument("--repeat", type=int, default=3, help="measurements per policy")
-    parser.add_argument("--dataset", type=Path, default=None, help="prepared dataset (accuracy)")
+    parser.add_argument(
+        "--dataset", type=Path, default=None, help="prepared dataset (accuracy; default: 8 classes)"
+    )
     parser.add_argument("--train-epochs", type=int, default=0, help="epochs of the accuracy run")
+    parser.add_argument("--shared", type=Path, default=SHARED, help="real data folder")
+    parser.add_argument("--work", type=Path, default=WORK / "precision", help="work folder")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
-    used = sys.argv[1:] if argv is None else list(argv)
-    result = {"command": shlex.join(["python", "experiments/bench_precision.py", *used])}
-    result.update(cpu_flags=cpu_flags(), cpus=os.cpu_count(), speed={}, accuracy={})
+    result = {"cpu_flags": cpu_flags(), "cpus": os.cpu_count(), "speed": {}, "accuracy": {}}
+    split = {}
     for kind in args.kinds:
         rates = {p: [] for p in args.precisions}
         for _ in range(args.repeat):
@@ -99,16 +115,21 @@ def main(argv=None) -> dict:
             else None,
         }
         print(kind, json.dumps(result["speed"][kind]), flush=True)
-    if args.dataset is not None and args.train_epochs > 0:
+    if args.train_epochs > 0:
         import seqdoodle
 
-        work = Path(tempfile.mkdtemp(prefix="seqdoodle-precision-"))
+        if args.dataset is None:  # the real 8-class stroke set, prepare's defaults
+            ds = prepare_stroke_set(args.work / "strokes8", STROKE_CLASSES, args.shared)
+            args.dataset = ds.path
+        split = split_settings(seqdoodle.PreparedDataset(args.dataset, verify=False))
+        args.work.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="runs-", dir=args.work))
         for kind in args.kinds:
             for precision in args.precisions:
                 summary = seqdoodle.train(
                     kind, args.dataset, work / f"{kind}_{precision}", epochs=args.train_epochs,
                     time_limit=None, progress=False, precision=precision,
-                )  # fmt: skip
+                ).summary  # fmt: skip
                 result["accuracy"].setdefault(kind, {})[precision] = {
                     "test_top1": summary["test_top1"],
                     "samples_per_s": round(summary["samples_per_second"] or 0),
@@ -116,11 +137,9 @@ def main(argv=None) -> dict:
                 }
                 print(kind, precision, json.dumps(result["accuracy"][kind][precision]), flush=True)
         shutil.rmtree(work, ignore_errors=True)
-    result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
-    from seqdoodle.fileio import write_json
-
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_json(args.out, result)
+    result["load_average_end"] = load_average()
+    settings = settings_of(args, dataset_split=split or None)
+    write_result(args.out, result, command_line(__file__, argv), settings)
     print(f"wrote {args.out}")
     return result
 

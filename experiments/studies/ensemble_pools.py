@@ -12,25 +12,26 @@ fit their weights on the validation split by log-loss. They differ most where th
 disagree: under the mean a class one model is sure of can win although another model rules it
 out; under the geometric mean a class wins only if no model rules it out.
 
-This script measures which pool recognises more drawings, without reading the test split to
+This study measures which pool recognises more drawings, without reading the test split to
 decide: 5-fold cross-validation on the validation split (weights fitted on four folds, scored on
 the fifth) is the figure that chooses; the test split is scored once, with weights fitted on the
 whole validation split. Every subset of the runs is scored too.
 
 Run (about a minute on 2 cores for three runs of the 26-class comparison):
 
-    python experiments/ensemble_pools.py --data DATASET --runs RUN_A --runs RUN_B --runs RUN_C
+    python -m experiments.studies.ensemble_pools      # the three runs of the 26-class comparison
+    python -m experiments.studies.ensemble_pools --data DATASET --runs RUN_A --runs RUN_B
 
-Writes `experiments/results/<name>.json` and `<name>.png`.
+Without `--data` and `--runs` it pools the runs that `python -m experiments.studies.compare_26
+--partial 1000 --curve '' --name compare_26_defaults` trained (under
+`experiments/work/compare_26_defaults`), so run that first. Writes
+`experiments/results/<name>.json` and `<name>.png`.
 """
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
-import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -40,22 +41,47 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import seqdoodle  # noqa: E402
+from experiments.common import (  # noqa: E402
+    RESULTS,
+    WORK,
+    argument_parser,
+    command_line,
+    portable,
+    settings_of,
+    write_result,
+)
 from seqdoodle.evaluation.ensembles import POOLS, fit_ensemble_weights, pool_probs  # noqa: E402
 from seqdoodle.evaluation.metrics import top_k_accuracy  # noqa: E402
-from seqdoodle.fileio import write_json  # noqa: E402
 from seqdoodle.plots import save_figure  # noqa: E402
 from seqdoodle.runs.inference import predict_dataset
 
-RESULTS = Path(__file__).resolve().parent / "results"
+# The 26-class comparison whose runs are pooled by default, and the command that trains them.
+COMPARISON = WORK / "compare_26_defaults"
+COMPARISON_COMMAND = (
+    "python -m experiments.studies.compare_26 --partial 1000 --curve '' --name compare_26_defaults"
+)
 
-parser = argparse.ArgumentParser(description="linear vs log pooling of trained runs")
-parser.add_argument("--data", type=Path, required=True, help="the runs' prepared dataset")
-parser.add_argument("--runs", type=Path, action="append", required=True, help="two or more")
+"""
+## Settings
+"""
+
+parser = argument_parser(__file__, __doc__)
+parser.add_argument(
+    "--data", type=Path, default=None, help="the runs' prepared dataset (default: the comparison's)"
+)
+parser.add_argument(
+    "--runs", type=Path, action="append", default=None, help="two or more (default: its three)"
+)
 parser.add_argument("--folds", type=int, default=5)
 parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--name", default="ensemble_pools")
 parser.add_argument("--results", type=Path, default=RESULTS)
 args = parser.parse_args()
+pooled_comparison = args.data is None and args.runs is None
+if args.data is None:
+    args.data = COMPARISON / "data"
+if args.runs is None:
+    args.runs = [COMPARISON / "runs" / kind for kind in ("cnn", "rnn", "timecnn")]
 if len(args.runs) < 2:
     parser.error("give two or more --runs")
 started = time.monotonic()
@@ -149,14 +175,19 @@ ax.legend(loc="upper center", ncols=2, fontsize=8)
 args.results.mkdir(parents=True, exist_ok=True)
 save_figure(fig, args.results / f"{args.name}.png")
 result = {
-    "command": shlex.join(["python", "experiments/ensemble_pools.py", *sys.argv[1:]]),
-    "data": {"path": str(ds.path), "classes": len(ds.classes)},
+    "data": {"path": portable(Path(ds.path).absolute()), "classes": len(ds.classes)},
     "drawings": {"val": len(y_val), "test": len(y_test)},
-    "runs": {n: str(r.path) for n, r in runs.items()},
+    "runs": {n: portable(Path(r.path).absolute()) for n, r in runs.items()},
     "folds": args.folds,
     "singles": singles,
     "subsets": subsets,
     "seconds": round(time.monotonic() - started, 1),
 }
-write_json(args.results / f"{args.name}.json", result)
+write_result(
+    args.results / f"{args.name}.json",
+    result,
+    command_line(__file__),
+    settings_of(args),
+    requires=[COMPARISON_COMMAND] if pooled_comparison else None,
+)
 print(f"wrote {args.results / (args.name + '.json')} in {result['seconds']:.0f} s")

@@ -17,19 +17,19 @@ never read), once as trained and once averaged with the prediction of the mirror
 
 Run:
 
-    python experiments/timecnn_sweep.py --data DATASET     # 26-class dataset, ~37 min on 2 cores
+    python -m experiments.studies.timecnn_sweep                  # ~37 min on 2 cores
+    python -m experiments.studies.timecnn_sweep --data DATASET   # a 26-class dataset of yours
 
-Writes `experiments/results/timecnn_sweep.json` (after every variant; rerun to resume) and
-`timecnn_sweep.png`.
+Without `--data` the 26 classes are prepared as `experiments.studies.compare_26` prepares them
+(80% train, 15% validation, 5% test, seed 0) into `--work` (default
+`experiments/work/timecnn_sweep`). Writes `experiments/results/timecnn_sweep.json` (after every
+variant; rerun to resume) and `timecnn_sweep.png`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -38,14 +38,26 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from experiments.common import (  # noqa: E402
+    MIN_STROKE_DRAWINGS,
+    RESULTS,
+    SHARED,
+    SPLIT_26,
+    WORK,
+    argument_parser,
+    command_line,
+    portable,
+    prepare_stroke_set,
+    settings_of,
+    split_settings,
+    stroke_classes,
+    write_result,
+)
 from seqdoodle.datasets.prepared import PreparedDataset  # noqa: E402
-from seqdoodle.fileio import write_json  # noqa: E402
 from seqdoodle.plots import save_figure  # noqa: E402
 from seqdoodle.strokes.augment import augment_points_batch  # noqa: E402
-from seqdoodle.strokes.sequence import gather_points  # noqa: E402
+from seqdoodle.strokes.stroke3_batch import gather_points  # noqa: E402
 from seqdoodle.strokes.timeraster import DEFAULT_CHANNELS, render_points_batch  # noqa: E402
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 """
 ## Variants
@@ -73,8 +85,10 @@ VARIANTS = {
 # Google's frame (min 0, longest side 255) and rendered again; the other half as prepared.
 AUGMENT = {"scale": (1.0, 1.0), "stretch": 0.1, "rotate_deg": 10.0, "drop_prob": 0.1}
 
-parser = argparse.ArgumentParser(description="timecnn variants on a validation split")
-parser.add_argument("--data", type=Path, required=True, help="prepared 26-class dataset")
+parser = argument_parser(__file__, __doc__)
+parser.add_argument("--data", type=Path, default=None, help="prepared 26-class dataset")
+parser.add_argument("--data-root", type=Path, default=SHARED, help="real data folder")
+parser.add_argument("--work", type=Path, default=WORK / "timecnn_sweep", help="work folder")
 parser.add_argument("--max-train", type=int, default=12000)
 parser.add_argument("--epochs", type=int, default=10)
 parser.add_argument("--batch-size", type=int, default=256)
@@ -90,6 +104,11 @@ args = parser.parse_args()
 A seeded sample of the training split, the whole validation split; renderings made once per size.
 """
 
+if args.data is None:
+    args.data = prepare_stroke_set(
+        args.work / "data", stroke_classes(args.data_root, MIN_STROKE_DRAWINGS), args.data_root,
+        **SPLIT_26,
+    ).path  # fmt: skip
 ds = PreparedDataset(args.data)
 train_rows = np.random.default_rng(args.seed).permutation(ds.indices("train"))
 train_rows = np.sort(train_rows[: args.max_train])
@@ -133,8 +152,8 @@ Mirror averaging is switched off to train, then both ways of predicting are scor
 
 def run_variant(settings: dict) -> dict:
     import keras
-    from seqdoodle.encoders import BitmapEncoder, add_classifier_head
 
+    from seqdoodle.models.encoders import BitmapEncoder, add_classifier_head
     from seqdoodle.models.task import compile_classifier
 
     keras.utils.set_random_seed(args.seed)
@@ -180,11 +199,12 @@ out = RESULTS / f"{args.name}.json"
 report = json.loads(out.read_text()) if out.exists() else {}
 keep = {
     "max_train": len(train_rows), "epochs": args.epochs, "batch_size": args.batch_size,
-    "lr": args.lr, "seed": args.seed, "dataset": str(args.data), "val": len(val_rows),
+    "lr": args.lr, "seed": args.seed, "dataset": portable(Path(args.data).absolute()),
+    "val": len(val_rows), "split": split_settings(ds),
 }  # fmt: skip
 if report.get("budget") != keep:
     report = {"budget": keep, "variants": {}}
-report["command"] = "python experiments/timecnn_sweep.py " + shlex.join(sys.argv[1:])
+command, settings_used = command_line(__file__), settings_of(args)
 chosen = [v for v in args.only.split(",") if v] or list(VARIANTS)
 for name in chosen:
     if name not in VARIANTS:
@@ -195,7 +215,7 @@ for name in chosen:
         continue
     print(f"{name}: training", flush=True)
     report["variants"][name] = result = run_variant(settings)
-    write_json(out, report)
+    write_result(out, report, command, settings_used)
     print(
         f"{name}: val top-1 {result['val_top1']:.4f}, mirror-averaged "
         f"{result['val_top1_mirror_average']:.4f} ({result['train_minutes']} min)",

@@ -3,7 +3,7 @@ Title: Rendering and stroke-3 encoding speed
 Description: Drawings per second for render_bitmaps and the stroke-3 encoders on real drawings.
 
 Preparing a dataset renders every drawing to 28x28 and encodes it as stroke-3, so both must be
-fast. This script takes the real simplified drawings in `../shared/quickdraw/simplified` (all
+fast. This module takes the real simplified drawings in `../shared/quickdraw/simplified` (all
 classes, one pass over every file), and measures:
 
 - `render_bitmaps` (cairo, one reused surface) in one process, and with `workers=2`;
@@ -11,11 +11,10 @@ classes, one pass over every file), and measures:
 - `drawing_to_stroke3` on Google strokes and `points_to_stroke3` on the point form.
 
 Timings are the best of `--repeat` runs (the machine is shared). Run:
-`python experiments/bench_render.py [--data ../shared/quickdraw]`; it prints the figures and
+`python -m experiments.bench.render [--data ../shared/quickdraw]`; it prints the figures and
 writes `experiments/results/bench_render.json`.
 """
 
-import argparse
 import json
 import os
 import time
@@ -23,16 +22,21 @@ from pathlib import Path
 
 import numpy as np
 
-from seqdoodle.fileio import write_json
+from experiments.common import (
+    RESULTS,
+    SHARED,
+    argument_parser,
+    command_line,
+    settings_of,
+    write_result,
+)
 from seqdoodle.strokes.points import strokes_to_points
 from seqdoodle.strokes.raster import cairo_available, render_bitmaps
-from seqdoodle.strokes.sequence import drawing_to_stroke3, points_to_stroke3
-
-HERE = Path(__file__).resolve().parent
-DEFAULT_DATA = HERE.parent.parent / "shared" / "quickdraw"
+from seqdoodle.strokes.stroke3 import drawing_to_stroke3, points_to_stroke3
 
 
 def load_drawings(data: Path, limit: int) -> list:
+    """The first `limit` simplified drawings (strokes) of `data/simplified`, files by name."""
     drawings = []
     for path in sorted((data / "simplified").glob("*.ndjson")):
         with open(path, encoding="utf-8") as f:
@@ -55,13 +59,13 @@ def best_rate(func, items, repeat: int) -> float:
 """
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[2])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+def main(argv: list[str] | None = None) -> dict:
+    parser = argument_parser(__file__, __doc__)
+    parser.add_argument("--data", type=Path, default=SHARED)
     parser.add_argument("--limit", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "bench_render.json")
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, default=RESULTS / "bench_render.json")
+    args = parser.parse_args(argv)
 
     drawings = load_drawings(args.data, args.limit)
     points = [strokes_to_points(d) for d in drawings]
@@ -91,11 +95,11 @@ def main() -> None:
             lambda p: [points_to_stroke3(x) for x in p], points, args.repeat
         ),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_json(args.out, report)
+    write_result(args.out, report, command_line(__file__, argv), settings_of(args))
     for name, value in report.items():
         print(f"{name:32s} {value:,.2f}" if isinstance(value, float) else f"{name:32s} {value}")
     print(f"wrote {args.out}")
+    return report
 
 
 if __name__ == "__main__":
