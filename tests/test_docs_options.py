@@ -229,7 +229,7 @@ def code_defaults() -> dict[tuple[str, ...], set[float]]:
     train = seqdoodle.train
     prepare = inspect.signature(seqdoodle.prepare).parameters
     compare_module = sys.modules[seqdoodle.compare.__module__]
-    quick = compare_module.QUICK
+    demos = [kind.demo for kind in all_kinds()]
     table = {}
     for kind in all_kinds():
         d = kind.defaults
@@ -241,9 +241,11 @@ def code_defaults() -> dict[tuple[str, ...], set[float]]:
         ):
             table[("train", kind.name, option)] = _numbers([value])
     train_limit = inspect.signature(train).parameters["time_limit"].default
-    table[("compare", "--per-class")] = _numbers([quick["per_class"], prepare["per_class"].default])
-    table[("compare", "--epochs")] = _numbers(quick["epochs"].values())
-    table[("compare", "--time-limit")] = _numbers([*quick["time_limit"].values(), train_limit])
+    table[("compare", "--per-class")] = _numbers(
+        [compare_module.DEMO_PER_CLASS, prepare["per_class"].default]
+    )
+    table[("compare", "--epochs")] = _numbers(d.epochs for d in demos)
+    table[("compare", "--time-limit")] = _numbers([*(d.time_limit for d in demos), train_limit])
     return table
 
 
@@ -299,7 +301,7 @@ def test_quoted_default_parsing():
         ("prepare --out", ("prepare",)),
         ("python -m seqdoodle evaluate RUN", ("evaluate",)),
         ("seqdoodle --help", ()),
-        ("python experiments/benchmark.py --quick", None),
+        ("python -m experiments.bench.benchmark --quick", None),
         ("--arch default", None),
     ],
 )
