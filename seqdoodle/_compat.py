@@ -17,13 +17,17 @@ import warnings
 
 # old module -> the modules now holding its names, searched in order.
 MOVED_MODULES = {
-    "seqdoodle.analysis": ("seqdoodle.reports.analysis",),
+    "seqdoodle.analysis": (
+        "seqdoodle.reports.analysis",
+        "seqdoodle.reports.analysis_stats",
+        "seqdoodle.reports.analysis_figures",
+    ),
     "seqdoodle.artifacts": ("seqdoodle.runs.folder",),
     "seqdoodle.batches": ("seqdoodle.kinds.batches", "seqdoodle.runs.inference"),
     "seqdoodle.categories": ("seqdoodle.datasets.categories",),
     "seqdoodle.compare_figures": ("seqdoodle.comparison.figures",),
-    "seqdoodle.compare_runs": ("seqdoodle.comparison.job",),
-    "seqdoodle.distribute": ("seqdoodle.training.distribute",),
+    "seqdoodle.compare_runs": ("seqdoodle.comparison.job", "seqdoodle.comparison.report"),
+    "seqdoodle.distribute": ("seqdoodle.training.distribute", "seqdoodle.training.cluster"),
     "seqdoodle.distribute_loop": ("seqdoodle.training.distribute_loop",),
     "seqdoodle.encoders": ("seqdoodle.sequences",),
     "seqdoodle.ensembles": ("seqdoodle.evaluation.ensembles",),
@@ -34,10 +38,16 @@ MOVED_MODULES = {
     "seqdoodle.model_comparison": ("seqdoodle.comparison.scoring",),
     "seqdoodle.paired_predictions": ("seqdoodle.comparison.paired",),
     "seqdoodle.partial": ("seqdoodle.evaluation.early",),
+    "seqdoodle.plots.data": ("seqdoodle.plots.drawings", "seqdoodle.plots.classes"),
     "seqdoodle.predictions": ("seqdoodle.evaluation.predictions",),
     "seqdoodle.preprocess": ("seqdoodle.kinds.inputs",),
     "seqdoodle.sequence_data": ("seqdoodle.sequences.data",),
-    "seqdoodle.statistics": ("seqdoodle.comparison.statistics",),
+    "seqdoodle.statistics": ("seqdoodle.comparison.statistics", "seqdoodle.comparison.verdicts"),
+    "seqdoodle.strokes.sequence": (
+        "seqdoodle.strokes.stroke3",
+        "seqdoodle.strokes.stroke3_batch",
+        "seqdoodle.strokes.padding",
+    ),
 }
 
 
@@ -89,8 +99,10 @@ class _MovedModule(types.ModuleType):
             module = importlib.import_module(target)
             if hasattr(module, name):
                 return getattr(module, name)
-        raise AttributeError(f"module {self.__name__!r} (moved to {', '.join(self.__targets)}) "
-                             f"has no attribute {name!r}")
+        raise AttributeError(
+            f"module {self.__name__!r} (moved to {', '.join(self.__targets)}) "
+            f"has no attribute {name!r}"
+        )
 
 
 class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):

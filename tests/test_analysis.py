@@ -243,7 +243,7 @@ def test_cli_bad_folder(folders, tmp_path, folder):
 def test_figure_functions_draw_into_given_axes():
     from matplotlib.figure import Figure
 
-    from seqdoodle.plots import data as plots
+    from seqdoodle import plots
 
     fig = Figure()
     ax = fig.add_subplot()
@@ -256,7 +256,7 @@ def test_figure_functions_draw_into_given_axes():
 
 
 def test_pixel_histogram_bins():
-    from seqdoodle.plots import data as plots
+    from seqdoodle import plots
 
     counts = np.zeros(256, np.int64)
     counts[[0, 1, 8, 9, 249, 255]] = [1000, 1, 1, 2, 3, 3]  # bins 1..8, 9..16, 249..255

@@ -11,11 +11,11 @@ from scipy.stats import binomtest
 
 from seqdoodle.comparison.scoring import compare_predictions
 from seqdoodle.comparison.statistics import (
-    PairedComparison,
     bootstrap_accuracy_difference,
     mcnemar_exact,
     per_class_winners,
 )
+from seqdoodle.comparison.verdicts import PairedComparison
 from seqdoodle.errors import DataFormatError
 from seqdoodle.evaluation.ensembles import ensemble_probs, fit_ensemble_weight, pool_probs
 from seqdoodle.evaluation.report import EvaluationReport, top_k_accuracy

@@ -215,7 +215,7 @@ def test_sigkilled_run_resumes_to_the_uninterrupted_result(doodles, tmp_path):
     from seqdoodle.training import train
 
     options = dict(epochs=2, time_limit=None, progress=False, batch_size=64)
-    whole = train("cnn", doodles, tmp_path / "whole", **options)
+    whole = train("cnn", doodles, tmp_path / "whole", **options).summary
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     script = KILLER.format(kill_at=KILL_AT)
     killed = subprocess.run([sys.executable, "-c", script, str(doodles), str(tmp_path / "cut")],
@@ -223,7 +223,7 @@ def test_sigkilled_run_resumes_to_the_uninterrupted_result(doodles, tmp_path):
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     state = json.loads((tmp_path / "cut" / "checkpoint" / "state.json").read_text())
     assert state["epoch"] == KILL_AT  # stopped inside the last epoch
-    resumed = train("cnn", doodles, tmp_path / "cut", **options)
+    resumed = train("cnn", doodles, tmp_path / "cut", **options).summary
     assert resumed["resumed_from_epoch"] == KILL_AT
     a = json.loads((tmp_path / "whole" / "history.json").read_text())
     b = json.loads((tmp_path / "cut" / "history.json").read_text())
@@ -301,5 +301,9 @@ def test_two_workers_train_one_run_resume_after_a_kill_and_match_one_process(doo
     multi = json.loads((out / "metrics.json").read_text())["top1"]
     # One process, the same command: batch 32 (per replica above) and the unscaled rate.
     one = train("rnn", ds, tmp_path / "one", epochs=epochs, batch_size=32, time_limit=None,
-                progress=False)  # fmt: skip
+                progress=False).summary  # fmt: skip
+    # Both learned the classes (well above chance), and the two agree within 3 points: not two
+    # trainings that failed alike. Measured 0.85 (two workers) and 0.84 (one), 120 test drawings.
+    chance = 1 / len(ds.classes)
+    assert min(multi, one["test_top1"]) >= 3 * chance, (multi, one["test_top1"], chance)
     assert abs(multi - one["test_top1"]) <= 0.03, (multi, one["test_top1"])

@@ -39,6 +39,27 @@ def rnn_run(tmp_path_factory):
     return load_run(make_rnn_run(tmp_path_factory.mktemp("rnn")))
 
 
+@pytest.fixture(scope="module")
+def trained_rnn_run(tmp_path_factory):
+    """The pooled stroke model fitted (seconds) to shape drawings, saved as a stroke run."""
+    import keras
+
+    from seqdoodle.kinds import get_kind
+    from seqdoodle.kinds.inputs import StrokeFeatures
+    from seqdoodle.runs.folder import save_run
+    from tests.test_artifacts import pooled_stroke_model
+
+    config = {"kind": "rnn", "arch": "pooled", "input": StrokeFeatures().to_config()}
+    drawings = shape_drawings(per_class=20, seed=11)
+    x = get_kind("rnn").drawing_inputs(drawings, config["input"])
+    y = np.array([SHAPE_CLASSES.index(d.word) for d in drawings])
+    model = pooled_stroke_model(len(SHAPE_CLASSES))
+    model.compile(keras.optimizers.Adam(0.03), "sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=40, batch_size=16, verbose=0)
+    return load_run(save_run(tmp_path_factory.mktemp("rnn") / "trained", model, config,
+                             SHAPE_CLASSES))  # fmt: skip
+
+
 def write_ndjson(path, drawings, raw: bool = False, extra_lines=()):
     lines = []
     for d in drawings:
@@ -169,13 +190,19 @@ def test_stroke_run_refuses_images_and_npy(tmp_path, rnn_run):
         assert name in str(e.value) and "\n" not in str(e.value)
 
 
-def test_stroke_run_predicts_ndjson(tmp_path, rnn_run):
-    drawings = shape_drawings(per_class=2)
-    simplified = predict(rnn_run, [write_ndjson(tmp_path / "s.ndjson", drawings)], top_k=4)
-    assert len(simplified) == len(drawings)
-    for r in simplified:
-        assert sorted(c for c, _ in r["top"]) == sorted(SHAPE_CLASSES)
-        assert abs(sum(p for _, p in r["top"]) - 1) < 1e-4
+def test_stroke_run_predicts_ndjson(tmp_path, trained_rnn_run):
+    drawings = shape_drawings(per_class=5, seed=3)  # not the drawings it was fitted to
+    truth = [d.word for d in drawings]
+    for name, raw in (("s.ndjson", False), ("r.ndjson", True)):
+        path = write_ndjson(tmp_path / name, drawings, raw=raw)
+        results = predict(trained_rnn_run, [path], top_k=4)
+        assert [r["source"] for r in results] == [f"{name}:{i + 1}" for i in range(len(drawings))]
+        for r in results:
+            assert sorted(c for c, _ in r["top"]) == sorted(SHAPE_CLASSES)
+            assert abs(sum(p for _, p in r["top"]) - 1) < 1e-4
+            assert [p for _, p in r["top"]] == sorted((p for _, p in r["top"]), reverse=True)
+        top1 = [r["top"][0][0] for r in results]
+        assert np.mean([a == b for a, b in zip(top1, truth)]) >= 0.85, (name, top1)  # chance 0.25
 
 
 # ----------------------------------------------------------------------------- labelled data
@@ -271,11 +298,16 @@ def test_trained_cnn_recognises_png_renders_of_real_drawings(tmp_path, shared_qu
                 rows.append(row)
     assert len(paths) >= 100
     results = predict(run, paths, top_k=3)
-    top1 = np.mean([r["top"][0][0] == name for r, name in zip(results, truth)])
     top3 = np.mean([name in [c for c, _ in r["top"]] for r, name in zip(results, truth)])
-    as_bitmaps = run.predict_proba_dataset(ds, rows).argmax(axis=1) == ds.labels[rows]
-    assert top3 >= 0.8  # measured 0.93
-    assert top1 >= as_bitmaps.mean() - 0.12  # measured 0.77 (PNG) vs 0.80 (the bitmaps)
+    png_right = np.array([r["top"][0][0] == name for r, name in zip(results, truth)])
+    bitmap_right = run.predict_proba_dataset(ds, rows).argmax(axis=1) == ds.labels[rows]
+    assert top3 >= 0.9  # measured 0.96 (290 drawings)
+    # The PNG of a drawing does as well as Google's bitmap of it, within the paired sampling
+    # noise: two standard errors of the difference (McNemar: the drawings one gets right and
+    # the other wrong). Measured 0.82 (PNG) vs 0.85 (the bitmaps), bound 0.80.
+    discordant = int(np.sum(png_right != bitmap_right))
+    bound = bitmap_right.mean() - 2 * np.sqrt(discordant) / len(paths)
+    assert png_right.mean() >= bound, (png_right.mean(), bitmap_right.mean(), discordant)
 
 
 def test_kaggle_csv_named_as_a_file_predicts_like_ndjson(tmp_path, cnn_run, rnn_run):

@@ -10,7 +10,8 @@ import pytest
 from seqdoodle.errors import DataFormatError
 from seqdoodle.strokes.augment import augment_points_batch
 from seqdoodle.strokes.points import points_to_strokes, strokes_to_points
-from seqdoodle.strokes.sequence import gather_points, points_to_stroke3, points_to_stroke3_batch
+from seqdoodle.strokes.stroke3 import points_to_stroke3
+from seqdoodle.strokes.stroke3_batch import gather_points, points_to_stroke3_batch
 
 
 def random_drawings(n: int, seed: int = 0) -> list[np.ndarray]:

@@ -125,12 +125,33 @@ def test_partial_ensemble_pools_as_asked():
         assert result["models"]["a"] == [0.0] and result["models"]["b"] == [0.0]
 
 
-def test_plot_partial_draws_both_panels():
-    result = evaluate_partial({"a": CountingRun(2)}, [Drawing("many", strokes=THREE)],
-                              fractions=[0.5, 1.0], max_strokes=2)  # fmt: skip
-    fig = plot_partial(result)
-    assert len(fig.axes) == 2
-    assert len(fig.axes[0].lines) == 2  # top-1 and top-3
+def test_plot_partial_draws_the_curves_of_the_result():
+    drawings = [Drawing("many", strokes=THREE)] * 3 + [Drawing("few", strokes=THREE[:1])]
+    runs = {"early": CountingRun(2), "late": CountingRun(3, classes=("many", "few"))}
+    result = evaluate_partial(runs, drawings, fractions=[0.1, 0.5, 1.0], max_strokes=3)
+    fig = plot_partial(result, title="curves")
+    points, strokes = fig.axes
+    assert fig.get_suptitle() == "curves"
+    # panel 1: per model, top-1 (solid) then top-3 (dashed), in % over the share of points
+    lines = {line.get_label(): line for line in points.lines}
+    assert set(lines) == {f"{m} top-{k}" for m in result["models"] for k in (1, 3)}
+    for name, top1 in result["models"].items():
+        for k, curve, style in ((1, top1, "-"), (3, result["top3"][name], "--")):
+            line = lines[f"{name} top-{k}"]
+            assert list(line.get_xdata()) == [10.0, 50.0, 100.0]
+            assert list(line.get_ydata()) == pytest.approx([100 * v for v in curve])
+            assert line.get_linestyle() == style
+    assert list(lines["early top-1"].get_ydata()) == [25.0, 100.0, 100.0]  # the curves differ
+    assert list(lines["late top-1"].get_ydata()) == [25.0, 25.0, 100.0]
+    # panel 2: top-1 over the first k strokes, one line per model
+    assert [line.get_label() for line in strokes.lines] == list(result["strokes"]["models"])
+    for line, top1 in zip(strokes.lines, result["strokes"]["models"].values()):
+        assert list(line.get_xdata()) == [1, 2, 3]
+        assert list(line.get_ydata()) == pytest.approx([100 * v for v in top1])
+    assert strokes.get_xlabel() == "first k strokes"
+    # without stroke curves, one panel
+    alone = plot_partial({**result, "strokes": {}})
+    assert len(alone.axes) == 1 and len(alone.axes[0].lines) == len(lines)
 
 
 def test_report_section_holds_the_curves_and_a_figure():

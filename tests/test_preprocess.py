@@ -21,7 +21,7 @@ from seqdoodle.kinds.inputs import (
     stroke_batch,
 )
 from seqdoodle.strokes.points import strokes_to_points
-from seqdoodle.strokes.sequence import points_to_stroke3
+from seqdoodle.strokes.stroke3 import points_to_stroke3
 
 
 def _points(n: int, rng: np.random.Generator, span: int = 255) -> np.ndarray:

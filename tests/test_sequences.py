@@ -8,8 +8,10 @@ import keras
 import numpy as np
 import pytest
 
-from seqdoodle import encoders, sequence_data, sequences
+from seqdoodle import encoders
 from seqdoodle.errors import DataFormatError
+from seqdoodle.sequences import data as sequence_data
+from seqdoodle.sequences import recipe as sequences
 from seqdoodle.sequences.data import Augmentation, SequenceBatches, stratified_folds
 from seqdoodle.sequences.recipe import build_sequence_classifier, fit_sequences, pad_sequences
 

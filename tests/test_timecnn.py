@@ -137,7 +137,7 @@ def test_train_save_load_and_predict_a_timecnn_run(data, tmp_path):
     from seqdoodle.runs.inference import predict_dataset
     from seqdoodle.training import train
 
-    summary = train("timecnn", data.path, tmp_path / "run", epochs=1, progress=False)
+    summary = train("timecnn", data.path, tmp_path / "run", epochs=1, progress=False).summary
     assert summary["kind"] == "timecnn"
     run = load_run(tmp_path / "run")
     assert run.input_config["channels"] == ["ink", "order", "index"]
@@ -159,7 +159,7 @@ def default_run(data, tmp_path_factory):
 
 @pytest.mark.parametrize("fmt, name", [("onnx", "m.onnx"), ("tflite", "m.tflite")])
 def test_a_mirror_averaged_run_exports_and_agrees_with_keras(default_run, tmp_path, fmt, name):
-    from seqdoodle.export.keras_export import export_run
+    from seqdoodle.export.formats import export_run
     from seqdoodle.models.encoders import BitmapEncoder
     from tests.models.helpers import all_layers
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 
-# Keep TensorFlow's C++ start-up lines (CUDA probing on CPU machines) off the terminal.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# TensorFlow's own log stays off the terminal unless `--verbose`: see `app.global_options`.
 # Figures are only ever written to files: no GUI backend for the command line.
 os.environ.setdefault("MPLBACKEND", "Agg")
 

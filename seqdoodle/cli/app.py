@@ -6,10 +6,15 @@ import functools
 import os
 import sys
 from enum import Enum
+from typing import Annotated
 
 import typer
 
 from seqdoodle.errors import SeqdoodleError
+from seqdoodle.models.runtime import (
+    import_tensorflow_quietly,  # noqa: F401 - export, serve use it
+    quiet_tensorflow,
+)
 
 
 @functools.cache
@@ -40,8 +45,6 @@ def _train_help() -> str:
     return f"Train a model: {commands}."
 
 
-CnnArch, RnnArch = arch_enum("cnn"), arch_enum("rnn")  # the two kinds `compare` trains
-
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
@@ -50,6 +53,20 @@ app = typer.Typer(
 )
 train_app = typer.Typer(no_args_is_help=True, help=_train_help())
 app.add_typer(train_app, name="train")
+
+
+@app.callback()
+def global_options(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", help="Let TensorFlow's own log lines through (start-up, devices)."
+        ),
+    ] = False,
+) -> None:
+    """Options for every command, given before its name: `seqdoodle --verbose predict ...`."""
+    quiet_tensorflow(quiet=not verbose)
+
 
 # Usage errors (bad option values) keep typer's own message and exit code 2.
 _USAGE_ERRORS = tuple(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -104,13 +121,9 @@ def handle_errors(func):
     Unexpected exceptions also become one line; set SEQDOODLE_DEBUG=1 to see the traceback.
     """
 
-    needs_tensorflow = func.__module__ in _TENSORFLOW_COMMAND_MODULES
-
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            if needs_tensorflow:
-                import_tensorflow_quietly()
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort, SystemExit, *_USAGE_ERRORS):
             raise
@@ -137,38 +150,6 @@ def handle_errors(func):
             ) from None
 
     return wrapper
-
-
-_TENSORFLOW_COMMAND_MODULES = {
-    "seqdoodle.cli.train",
-    "seqdoodle.cli.evaluate",
-    "seqdoodle.cli.compare",
-}
-
-
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow with file descriptor 2 pointed at /dev/null.
-
-    TensorFlow's C++ start-up lines (oneDNN notice, CUDA probing) go straight to fd 2 before any log
-    level applies; silencing them keeps a failed command's output to its one error line.
-    SEQDOODLE_DEBUG=1 leaves them visible.
-    """
-    if "tensorflow" in sys.modules or os.environ.get("SEQDOODLE_DEBUG"):
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        import keras  # noqa: F401
-        import tensorflow as tf
-
-        # Retracing notices (one per new stroke length bucket when predicting) are not for users.
-        tf.get_logger().setLevel("ERROR")
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def _one_line(e: BaseException) -> str:

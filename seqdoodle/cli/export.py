@@ -12,7 +12,7 @@ from seqdoodle.cli.app import app, handle_errors, import_tensorflow_quietly
 
 
 class ExportFormat(str, Enum):
-    """Export formats (`seqdoodle.export.keras_export.FORMATS`)."""
+    """Export formats (`seqdoodle.export.formats.FORMATS`)."""
 
     onnx = "onnx"
     tflite = "tflite"
@@ -40,7 +40,7 @@ def export_command(
     or tf.saved_model.load; fails, leaving nothing under PATH, when the largest probability
     difference from Keras is above 1e-4 or a top class differs.
     """
-    from seqdoodle.export.keras_export import export_run
+    from seqdoodle.export.formats import export_run
     from seqdoodle.runs.folder import load_run
 
     import_tensorflow_quietly()

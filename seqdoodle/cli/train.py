@@ -68,7 +68,8 @@ def _run(kind: str, data, out, arch, time_limit, **options) -> None:
         raise usage_error("--freeze-backbone goes with --init-from (a trained run to start from)")
     from seqdoodle.training import train
 
-    summary = train(kind, data, out, arch=arch.value, time_limit=time_limit or None, **options)
+    run = train(kind, data, out, arch=arch.value, time_limit=time_limit or None, **options)
+    summary = run.summary
     if summary.get("already_finished"):
         return
     speed = summary.get("samples_per_second")

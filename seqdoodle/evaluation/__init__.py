@@ -1,7 +1,6 @@
-"""Scoring over `(y_true, probs)`: metrics, the evaluation report, saved predictions,
-ensemble pooling and early recognition. Nothing here loads a model.
-
-Public names are imported lazily from the modules listed below.
+"""Scoring over `(y_true, probs)`: metrics, the evaluation report, saved predictions, ensemble
+pooling and early recognition. Nothing here loads a model: `seqdoodle.runs` predicts with runs,
+and its `evaluate_run` scores a saved run with what is here.
 """
 
 from __future__ import annotations
@@ -11,10 +10,7 @@ from seqdoodle._compat import lazy_exports
 _EXPORTS = {
     "EvaluationReport": "seqdoodle.evaluation.report",
     "Predictions": "seqdoodle.evaluation.predictions",
-    "check_pool": "seqdoodle.evaluation.ensembles",
-    "check_predictions": "seqdoodle.evaluation.metrics",
     "confusion_matrix": "seqdoodle.evaluation.metrics",
-    "dataset_drawings": "seqdoodle.evaluation.early",
     "ensemble_probs": "seqdoodle.evaluation.ensembles",
     "ensemble_subsets": "seqdoodle.evaluation.ensembles",
     "evaluate_partial": "seqdoodle.evaluation.early",
@@ -27,15 +23,11 @@ _EXPORTS = {
     "macro_f1": "seqdoodle.evaluation.metrics",
     "map_at_3": "seqdoodle.evaluation.metrics",
     "mix_probs": "seqdoodle.evaluation.ensembles",
-    "normalize_drawing": "seqdoodle.evaluation.early",
     "partial_drawings": "seqdoodle.evaluation.early",
-    "partial_markdown": "seqdoodle.evaluation.early",
-    "partial_section": "seqdoodle.evaluation.early",
     "per_class_accuracy": "seqdoodle.evaluation.metrics",
     "plot_partial": "seqdoodle.evaluation.early",
     "point_prefix": "seqdoodle.evaluation.early",
     "pool_probs": "seqdoodle.evaluation.ensembles",
-    "predicted_labels": "seqdoodle.evaluation.metrics",
     "report_from_predictions": "seqdoodle.evaluation.report",
     "save_predictions": "seqdoodle.evaluation.predictions",
     "stroke_prefix": "seqdoodle.evaluation.early",
@@ -43,8 +35,9 @@ _EXPORTS = {
     "top_k_classes": "seqdoodle.evaluation.metrics",
 }
 
-# moved to seqdoodle.runs.evaluate (they load runs); kept here for one release
+# names of the old `seqdoodle.evaluation` module that live elsewhere now; kept for one release
 _DEPRECATED = {
+    "LATENCY_KEYS": "seqdoodle.evaluation.report",
     "RunEvaluation": "seqdoodle.runs.evaluate",
     "evaluate": "seqdoodle.runs.evaluate",
     "evaluate_run": "seqdoodle.runs.evaluate",

@@ -189,5 +189,3 @@ def report_from_predictions(path, name: str | None = None, kind: str | None = No
 
 
 # ----------------------------------------------------------------------------- a saved run
-
-

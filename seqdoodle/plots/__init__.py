@@ -1,34 +1,31 @@
-"""Every matplotlib figure. Functions take `ax=None` (or `fig=None`) and return the Figure.
+"""Every matplotlib figure of the project, and saving one as a PNG.
 
-`plots.data` draws data figures (sample grids, histograms, mean images), `plots.training` learning
-curves, `plots.evaluation` confusion matrices, per-class bars and wrong-prediction grids.
-
-Figures are plain `matplotlib.figure.Figure` objects rendered by the Agg canvas: importing this
-package selects no backend and leaves pyplot's state alone.
+`plots.drawings` draws the drawings (sample grids, mean images, pixel histograms), `plots.classes`
+one bar or box per class, `plots.training` learning curves and `plots.evaluation` confusion
+matrices, per-class accuracy and wrong predictions. Figures are plain `Figure` objects: importing
+this package loads no matplotlib, selects no backend and leaves pyplot's state alone.
 """
 
+from __future__ import annotations
 
-def save_figure(fig, path, dpi: int = 110) -> None:
-    """Save a figure as PNG atomically (temporary name, then rename) and release it.
+from seqdoodle._compat import lazy_exports
 
-    Args:
-        fig: matplotlib Figure (a plain one, or one pyplot manages).
-        path: str or Path. Target `.png` file.
-        dpi: int. Resolution. Defaults to 110.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+_EXPORTS = {
+    "plot_class_bars": "seqdoodle.plots.classes",
+    "plot_class_boxes": "seqdoodle.plots.classes",
+    "plot_confusion_matrix": "seqdoodle.plots.evaluation",
+    "plot_drawing_sizes": "seqdoodle.plots.classes",
+    "plot_histories": "seqdoodle.plots.training",
+    "plot_history": "seqdoodle.plots.training",
+    "plot_mean_images": "seqdoodle.plots.drawings",
+    "plot_per_class_accuracy": "seqdoodle.plots.evaluation",
+    "plot_pixel_histograms": "seqdoodle.plots.drawings",
+    "plot_sample_grid": "seqdoodle.plots.drawings",
+    "plot_top_counts": "seqdoodle.plots.classes",
+    "plot_wrong_predictions": "seqdoodle.plots.evaluation",
+    "save_figure": "seqdoodle.plots.save",
+}
 
-    from seqdoodle.fileio import atomic_write
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-    managed = getattr(fig.canvas, "manager", None) is not None
-    if not managed:
-        FigureCanvasAgg(fig)  # attaches itself as fig.canvas
-    try:
-        with atomic_write(path, "wb") as f:
-            fig.savefig(f, format="png", dpi=dpi)
-    finally:
-        if managed:
-            import matplotlib.pyplot as plt
-
-            plt.close(fig)
-        fig.clear()
+__all__ = sorted(_EXPORTS)

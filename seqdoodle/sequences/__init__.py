@@ -1,6 +1,8 @@
-"""Encoders and a recipe for other sequence tasks (`from seqdoodle.sequences import StrokeEncoder`).
+"""The stroke encoder at work on other sequence tasks: sensor traces, time series, gestures.
 
-Public names are imported lazily from the modules listed below.
+`fit_sequences` trains a classifier of labelled variable-length `(time, features)` sequences with
+the recipe in `sequences.recipe`; `sequences.data` pads, standardises, folds, augments and
+batches them. The encoders themselves (Keras layers) come from `seqdoodle.models.encoders`.
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ from seqdoodle._compat import lazy_exports
 _EXPORTS = {
     "Augmentation": "seqdoodle.sequences.data",
     "BitmapEncoder": "seqdoodle.models.encoders",
+    "DEFAULT_AUGMENTATION": "seqdoodle.sequences.recipe",
     "LengthFeature": "seqdoodle.sequences.recipe",
     "SequenceBatches": "seqdoodle.sequences.data",
     "SequenceFit": "seqdoodle.sequences.recipe",
     "StrokeEncoder": "seqdoodle.models.encoders",
     "TimeDifferences": "seqdoodle.sequences.recipe",
     "add_classifier_head": "seqdoodle.models.encoders",
-    "as_sequences": "seqdoodle.sequences.data",
     "build_sequence_classifier": "seqdoodle.sequences.recipe",
     "fit_sequences": "seqdoodle.sequences.recipe",
     "fit_standardization": "seqdoodle.sequences.data",

@@ -97,7 +97,7 @@ class Augmentation:
     """Random changes to each training sequence, drawn afresh every epoch.
 
     The defaults (jitter and scaling, no crops, no stretching) are what cross-validation on the
-    training sets of `experiments/encoder_benchmark.py` favoured: crops and stretching cost 5-6
+    training sets of `experiments.studies.encoder_benchmark` favoured: crops and stretching cost 5-6
     points on shape series (ArrowHead, PickupGestureWiimoteZ); turn them on where the position or
     speed of a pattern in a sequence does not matter.
 

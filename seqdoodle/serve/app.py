@@ -24,6 +24,8 @@ from starlette.exceptions import HTTPException
 
 from seqdoodle.serve.requests import MAX_BODY_BYTES, RequestError, parse_predict
 
+SPEC_ENV = "SEQDOODLE_SERVE_SPEC"  # how worker processes learn what to serve
+
 PAGE_FILE = "page.html"
 
 
@@ -193,8 +195,7 @@ def app_from_env():
     import json
     import os
 
-    from seqdoodle.cli.app import import_tensorflow_quietly
-    from seqdoodle.serve import SPEC_ENV
+    from seqdoodle.models.runtime import import_tensorflow_quietly
     from seqdoodle.serve.engine import load_engine
 
     import_tensorflow_quietly()

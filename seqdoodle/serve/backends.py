@@ -53,7 +53,8 @@ def onnx_predictor(run, check_drawings, threads: int = 1):
     """
     import onnxruntime as ort
 
-    from seqdoodle.export.keras_export import _write, export_input_config, raw_input_model
+    from seqdoodle.export.formats import _write
+    from seqdoodle.export.raw_input import export_input_config, raw_input_model
     from seqdoodle.kinds import get_kind
 
     kind, config = get_kind(run.kind), export_input_config(run)

@@ -154,7 +154,7 @@ class ServedRun:
         name: str. The run's name in answers (its folder name).
         run: `seqdoodle.runs.folder.Run`.
         backend: str. `"onnx"` or `"keras"` (see `seqdoodle.serve.backends`).
-        bitmap_size: int or None. The side of the bitmaps a bitmap run takes.
+        model_kind: `ModelKind`. What the run is fed (`serving_drawing`).
     """
 
     def __init__(
@@ -171,9 +171,9 @@ class ServedRun:
         self.run = run
         self.classes = list(run.classes)
         self.kind = run.kind
-        self.title = _kind_title(run.kind)
-        config = run.input_config
-        self.bitmap_size = int(config.get("size", 28)) if config.get("type") == "bitmap" else None
+        self.model_kind = run.model_kind
+        self.input_config = run.input_config
+        self.title = run.model_kind.title
         self.predict, self.backend = make_predictor(run, backend, _warm_drawings(8), notes)
         self.batcher = MicroBatcher(self.predict, max_batch, name=f"predict-{name}")
 
@@ -185,12 +185,6 @@ class ServedRun:
             "classes": self.classes,
             "backend": self.backend,
         }
-
-
-def _kind_title(kind: str) -> str:
-    from seqdoodle.kinds import get_kind
-
-    return get_kind(kind).title
 
 
 def _warm_drawings(n: int) -> list:
@@ -281,11 +275,7 @@ class Engine:
         return simplified, bitmap, drawing
 
     def _input_for(self, served: ServedRun, drawing, bitmap):
-        if served.bitmap_size == 28:
-            from dataclasses import replace
-
-            return replace(drawing, bitmap=bitmap)
-        return drawing
+        return served.model_kind.serving_drawing(drawing, bitmap, served.input_config)
 
     async def predict_async(self, strokes, fmt: str = "auto", top_k: int = 3) -> dict:
         """The answer to one `/predict` request (see `answer`), awaiting the batchers."""

@@ -1,7 +1,8 @@
-"""Pure stroke geometry (numpy only): simplification, rendering, stroke-3, channel renderings,
-augmentation.
+"""Pure stroke geometry (numpy only): simplification, rendering, stroke-3, channel renderings and
+augmentation of drawings given as Google strokes or as compact points.
 
-Public names are imported lazily from the modules listed below.
+Nothing here knows of files or models; `seqdoodle.datasets` reads drawings and `seqdoodle.kinds`
+turns them into model inputs with these functions.
 """
 
 from __future__ import annotations
@@ -12,15 +13,12 @@ _EXPORTS = {
     "augment_points": "seqdoodle.strokes.augment",
     "augment_points_batch": "seqdoodle.strokes.augment",
     "augment_strokes": "seqdoodle.strokes.augment",
-    "bucket_boundaries": "seqdoodle.strokes.sequence",
-    "cairo_available": "seqdoodle.strokes.raster",
-    "check_channels": "seqdoodle.strokes.timeraster",
-    "check_point_batch": "seqdoodle.strokes.sequence",
-    "drawing_to_stroke3": "seqdoodle.strokes.sequence",
-    "gather_points": "seqdoodle.strokes.sequence",
-    "pad_sequences": "seqdoodle.strokes.sequence",
-    "points_to_stroke3": "seqdoodle.strokes.sequence",
-    "points_to_stroke3_batch": "seqdoodle.strokes.sequence",
+    "bucket_boundaries": "seqdoodle.strokes.padding",
+    "drawing_to_stroke3": "seqdoodle.strokes.stroke3",
+    "gather_points": "seqdoodle.strokes.stroke3_batch",
+    "pad_sequences": "seqdoodle.strokes.padding",
+    "points_to_stroke3": "seqdoodle.strokes.stroke3",
+    "points_to_stroke3_batch": "seqdoodle.strokes.stroke3_batch",
     "points_to_strokes": "seqdoodle.strokes.points",
     "render_bitmap": "seqdoodle.strokes.raster",
     "render_bitmaps": "seqdoodle.strokes.raster",
@@ -29,7 +27,7 @@ _EXPORTS = {
     "render_points": "seqdoodle.strokes.raster",
     "render_points_batch": "seqdoodle.strokes.timeraster",
     "simplify_strokes": "seqdoodle.strokes.simplify",
-    "stroke3_to_drawing": "seqdoodle.strokes.sequence",
+    "stroke3_to_drawing": "seqdoodle.strokes.stroke3",
     "strokes_to_points": "seqdoodle.strokes.points",
 }
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from seqdoodle.errors import DataFormatError
 from seqdoodle.strokes.points import points_to_strokes, strokes_to_points
-from seqdoodle.strokes.sequence import check_point_batch
+from seqdoodle.strokes.stroke3_batch import check_point_batch
 
 
 def augment_points(

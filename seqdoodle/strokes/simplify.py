@@ -2,7 +2,7 @@
 
 The four documented steps, with the details that reproduce Google's files (found by comparing
 the raw and simplified versions of the 7,992 drawings present in both formats; run
-`experiments/simplify_report.py`; 99.97% come out identical, point for point):
+`python -m experiments.studies.simplify_report`; 99.97% come out identical, point for point):
 
 1. Align: subtract the minimum x and y over all points of the drawing.
 2. Scale uniformly: multiply by 255, then divide by the larger of width and height (in that order

@@ -4,9 +4,10 @@ folder snapshots; the local HTTP server is `tests.http_server.FileServer`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import re
+import signal
 import subprocess
 import sys
 import time
@@ -20,13 +21,6 @@ from tests.http_server import GATE_BYTES, FileServer  # noqa: F401 (the shared t
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
-# TensorFlow's C++ start-up lines (absl logging before InitializeLog), which no environment
-# variable silences in TF 2.21; real subprocesses that import TensorFlow print them.
-_TF_NOISE = re.compile(
-    r"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWE]\d{4} \d\d:\d\d:\d+\.\d+ "
-    r"|To enable the following instructions: |This TensorFlow binary is optimized )"
-)
-
 
 def invoke(*args, env: dict | None = None):
     """Run the typer app in-process with `args` (converted to str); returns click's Result."""
@@ -34,8 +28,9 @@ def invoke(*args, env: dict | None = None):
 
 
 def output_lines(text: str) -> list[str]:
-    """The non-empty lines of CLI output, TensorFlow's C++ start-up noise left out."""
-    return [line for line in text.splitlines() if line.strip() and not _TF_NOISE.match(line)]
+    """The non-empty lines of CLI output (TensorFlow's start-up log included: a command keeps it
+    off stderr, see `tests/test_quiet_commands.py`)."""
+    return [line for line in text.splitlines() if line.strip()]
 
 
 def assert_one_error(result, *fragments: str) -> str:
@@ -103,16 +98,40 @@ def run_cli(*args, timeout: float = 120, cwd=None) -> subprocess.CompletedProces
     )
 
 
-def start_cli(*args, cwd=None) -> subprocess.Popen:
-    """Start `python -m seqdoodle ARGS` in the background (stdout/stderr piped, text)."""
-    return subprocess.Popen(
-        cli_command(*args),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=cli_env(),
-        cwd=cwd or REPO,
-    )
+def start_cli(*args, cwd=None, hold: tuple[str, int, Path] | None = None) -> subprocess.Popen:
+    """Start `python -m seqdoodle ARGS` in the background (stdout/stderr piped, text).
+
+    The child takes Ctrl-C (SIGINT) even when these tests run in a background job, whose
+    processes inherit SIGINT ignored. `hold=(job, n, marker)` sets `SEQDOODLE_TEST_HOLD`: the job
+    creates `marker` and waits after its `n`th item (see `seqdoodle.progress.hold_point`).
+    """
+    extra = {"SEQDOODLE_TEST_HOLD": ":".join(map(str, hold))} if hold else {}
+    with _sigint_handled():
+        return subprocess.Popen(
+            cli_command(*args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli_env(**extra),
+            cwd=cwd or REPO,
+        )
+
+
+@contextlib.contextmanager
+def _sigint_handled():
+    """SIGINT handled (not ignored) in this process while a child starts.
+
+    A child inherits an ignored signal through exec, and Python then never turns Ctrl-C into
+    KeyboardInterrupt; a handled one is reset to the default at exec, as in a terminal.
+    """
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None):

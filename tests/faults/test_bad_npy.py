@@ -151,10 +151,20 @@ def test_prepare_npy_without_rows_is_one_line(tmp_path):
     assert_one_error(result, "'cat'", "no valid drawings", str(source / "cat.npy"))
 
 
-def test_predict_npy_without_rows_prints_nothing_and_succeeds(tmp_path, cnn_run):
+def test_predict_npy_without_rows_is_one_line_as_prepare_says(tmp_path, cnn_run):
+    """An empty .npy is refused by `predict` as by `prepare` (and as an empty .ndjson is)."""
     path = write_bytes(tmp_path / "none.npy", npy_bytes(np.zeros((0, 28, 28), np.uint8)))
-    text = assert_ok(invoke("predict", cnn_run, path, "--json", "-"))
-    assert json.loads(text) == []
+    assert_one_error(
+        invoke("predict", cnn_run, path, "--json", "-"), str(path), "no valid drawings"
+    )
+    empty = write_bytes(tmp_path / "none.ndjson", b"")
+    assert_one_error(invoke("predict", cnn_run, empty), str(empty), "no valid drawings")
+    # the rows of a good file before it are not lost in silence: the run stops with the error
+    good = write_bytes(tmp_path / "good.npy", npy_bytes(good_rows(3)))
+    result = invoke("predict", cnn_run, good, path, "--json", tmp_path / "out.json")
+    assert result.exit_code == 1 and not (tmp_path / "out.json").exists()
+    text = assert_ok(invoke("predict", cnn_run, good, "--json", "-"))
+    assert len(json.loads(text)) == 3
 
 
 def test_stroke_run_refuses_npy(tmp_path, rnn_run):

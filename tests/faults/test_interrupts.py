@@ -1,9 +1,10 @@
 """Interrupted commands (SIGKILL, Ctrl-C) resume to the result of an uninterrupted run.
 
 Each test runs the real entry point (`python -m seqdoodle ...`) as a subprocess, stops it at a
-seeded random point, checks that nothing half-written carries a final name, reruns the same
-command and compares with an uninterrupted run: byte for byte for `download` and `prepare`,
-epoch history for `train`.
+seeded random point (SIGKILL) or where it is held (Ctrl-C: `prepare` waits at a hold point, see
+`seqdoodle.progress.hold_point`; the test server holds a `download`), checks that nothing
+half-written carries a final name, reruns the same command and compares with an uninterrupted
+run: byte for byte for `download` and `prepare`, epoch history for `train`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 from seqdoodle.datasets.prepared import PreparedDataset
 from seqdoodle.errors import MissingFileError
 from tests.faults.helpers import (
+    GATE_BYTES,
     FileServer,
     assert_ok,
     assert_same_files,
@@ -121,26 +123,37 @@ def test_prepare_crash_while_assembling_resumes_byte_identical(
     assert_same_files(out, reference_dataset)
 
 
-# Enough work after the first class (11 classes x 800 drawings, seconds of CPU) that Ctrl-C
-# lands while prepare is still running, even on a crowded machine.
-CTRL_C_ARGS = ("--per-class", 800, "--seed", 3, "--no-progress")
+def test_hold_point_holds_only_where_asked(tmp_path, monkeypatch):
+    import seqdoodle.progress as progress
+
+    held = tmp_path / "held"
+    monkeypatch.setattr(progress, "HOLD_SECONDS", 0.3)
+    monkeypatch.delenv(progress.HOLD_ENV, raising=False)
+    progress.hold_point("prepare", 2)
+    monkeypatch.setenv(progress.HOLD_ENV, f"prepare:2:{held}")
+    for name, done in (("prepare", 1), ("download", 2)):
+        progress.hold_point(name, done)
+    assert not held.exists()
+    start = time.monotonic()
+    progress.hold_point("prepare", 2)
+    assert held.exists() and time.monotonic() - start >= 0.3
 
 
-def test_prepare_ctrl_c_stops_cleanly_and_resumes(tmp_path):
-    out = tmp_path / "ds"
-    proc = start_cli("prepare", "--out", out, *CTRL_C_ARGS)
-    wait_for(lambda: parts_done(out) >= 1, 60, "the first finished class", proc)
+def test_prepare_ctrl_c_stops_cleanly_and_resumes(tmp_path, reference_dataset):
+    """Ctrl-C while prepare is held after its first class (not a race against the clock)."""
+    out, held = tmp_path / "ds", tmp_path / "held"
+    proc = start_cli("prepare", "--out", out, *PREPARE_ARGS, hold=("prepare", 1, held))
+    wait_for(held.exists, 120, "prepare held after its first class", proc)
     code, stdout, stderr = stop(proc, signal.SIGINT)
     assert code == 130, stderr
     assert "Traceback" not in stdout + stderr
     assert output_lines(stderr) == [RESUME_HINT]
-    assert 1 <= parts_done(out) < N_CLASSES
+    assert parts_done(out) == 1
     check_no_half_dataset(out)
     assert not list(out.rglob(".*.tmp-*")) and not list(out.glob(".*.assembling"))
-    assert_ok(run_cli("prepare", "--out", out, *CTRL_C_ARGS))
-    reference = tmp_path / "reference"
-    assert_ok(invoke("prepare", "--out", reference, *CTRL_C_ARGS))
-    assert_same_files(out, reference)
+    assert_ok(run_cli("prepare", "--out", out, *PREPARE_ARGS))
+    assert_same_files(out, reference_dataset)
+    assert not (out / ".parts").exists()
 
 
 # ----------------------------------------------------------------------------- download
@@ -192,22 +205,27 @@ def test_download_ctrl_c_keeps_finished_files_and_resumes(tmp_path, mirror):
     dest = tmp_path / "data"
     first = dest / "numpy_bitmap" / "The Eiffel Tower.npy"
     second = dest / "numpy_bitmap" / "cat.npy.part"
-    gate = threading.Event()  # holds the second file after its first 128 KiB
+    gate = threading.Event()  # the server holds the second file after its first GATE_BYTES
+
+    def held():  # the downloader has written GATE_BYTES of the second file and waits for more
+        return first.exists() and second.exists() and second.stat().st_size == GATE_BYTES
+
     with FileServer(mirror, chunk=1 << 15, gate=gate, gate_path="cat") as server:
         proc = start_cli(*download_args(dest, server.url))
-        wait_for(lambda: first.exists() and second.exists(), 60, "the second file", proc)
+        wait_for(held, 120, "the second file held by the server", proc)
         code, stdout, stderr = stop(proc, signal.SIGINT)
         gate.set()
         assert code == 130, stderr
         assert "Traceback" not in stdout + stderr
         assert output_lines(stderr) == [RESUME_HINT]
-        assert second.exists() and not (dest / "numpy_bitmap" / "cat.npy").exists()
+        assert second.stat().st_size == GATE_BYTES  # the unfinished file is kept to resume
+        assert not (dest / "numpy_bitmap" / "cat.npy").exists()
         n_requests = len(server.requests)
         server.gate = None
         assert_ok(run_cli(*download_args(dest, server.url)))
     assert_same_files(dest / "numpy_bitmap", mirror / "numpy_bitmap")
-    # the finished file was not fetched again
-    assert all("Eiffel" not in path for path, _ in server.requests[n_requests:])
+    # the finished file was not fetched again; the held one resumed where Ctrl-C stopped it
+    assert server.requests[n_requests:] == [("/numpy_bitmap/cat.npy", f"bytes={GATE_BYTES}-")]
 
 
 # ----------------------------------------------------------------------------- train

@@ -77,7 +77,7 @@ def test_two_workers_serve_concurrent_requests(run_dirs, engine, tmp_path):
                     abs(model["top"][0]["probability"] - want[name]["top"][0]["probability"]) < 1e-5
                 )
         status, error = post(base + "/predict", {"drawing": []})
-        assert status == 422 and "empty" in error["error"]
+        assert status == 422 and "no strokes" in error["error"]
         assert "Starting 2 workers" in log.read_text()
     finally:
         proc.send_signal(signal.SIGINT)

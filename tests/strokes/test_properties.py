@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seqdoodle.strokes.raster import render_bitmap
-from seqdoodle.strokes.sequence import drawing_to_stroke3, stroke3_to_drawing
 from seqdoodle.strokes.simplify import simplify_strokes
+from seqdoodle.strokes.stroke3 import drawing_to_stroke3, stroke3_to_drawing
 
 SETTINGS = settings(max_examples=60, deadline=None)
 

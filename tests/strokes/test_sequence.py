@@ -6,14 +6,9 @@ import numpy as np
 import pytest
 
 from seqdoodle.errors import DataFormatError
+from seqdoodle.strokes.padding import bucket_boundaries, pad_sequences
 from seqdoodle.strokes.points import strokes_to_points
-from seqdoodle.strokes.sequence import (
-    bucket_boundaries,
-    drawing_to_stroke3,
-    pad_sequences,
-    points_to_stroke3,
-    stroke3_to_drawing,
-)
+from seqdoodle.strokes.stroke3 import drawing_to_stroke3, points_to_stroke3, stroke3_to_drawing
 
 # width 200 (x 10..210), height 100 (y 20..120)
 DRAWING = [

@@ -51,7 +51,8 @@ def test_matches_google_on_real_drawings(shared_quickdraw):
 @pytest.mark.slow
 def test_matches_google_on_every_shared_drawing(shared_quickdraw):
     """The README's figure: Google's simplified strokes exactly for all but 2 real raw drawings
-    (`experiments/simplify_report.py`, `experiments/results/simplify_report.json`)."""
+    (`python -m experiments.studies.simplify_report`, `experiments/results/simplify_report.json`).
+    """
     pairs = shared_pairs(shared_quickdraw, 10**6, per_class=None)
     assert len(pairs) > 8000
     misses = sum(simplify_strokes(raw) != simplified for raw, simplified in pairs)

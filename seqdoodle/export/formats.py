@@ -1,17 +1,11 @@
-"""Export a run's model for use outside Python, and check the file in its own runtime.
+"""Export a run's model with Keras' own `Model.export`, and check the file in its own runtime.
 
-`export_run` writes ONNX, LiteRT (`.tflite`) or a TensorFlow SavedModel with Keras' own
-`Model.export`, plus a JSON beside it (`PATH.json`: classes, input name, shape, dtype and how to
-make the input). It then loads the file in the target runtime (onnxruntime, the LiteRT
-interpreter, `tf.saved_model.load`), predicts the run's test drawings (or synthetic ones when the
-run's dataset is gone) and compares with `Run.predict_proba`: above `tolerance` or below 100% top-1
-agreement the export fails and nothing is left under PATH.
-
-The exported model takes the documented raw input: a CNN `render_bitmap(simplified)[..., None]`
-as float32 0..255, a stroke model `drawing_to_stroke3(simplified)` as float32 (the dx/dy scale
-fitted on the training split is part of the model; for a run that keeps it in `config.json` the
-model is wrapped with it first). Stroke models keep a dynamic length; their LiteRT file takes one
-drawing at a time (batch 1), which lets the LSTM loop use built-in LiteRT ops only.
+`export_run` writes ONNX, LiteRT (`.tflite`) or a TensorFlow SavedModel, plus a JSON beside it
+(`PATH.json`: classes, input name, shape, dtype and how to make the input). It then loads the
+file in the target runtime (onnxruntime, the LiteRT interpreter, `tf.saved_model.load`), predicts
+the run's test drawings (or synthetic ones when the run's dataset is gone) and compares with
+`Run.predict_proba`: above `tolerance` or below 100% top-1 agreement the export fails and nothing
+is left under PATH. What the exported model takes: `raw_input`; the runtimes: `checks`.
 """
 
 from __future__ import annotations
@@ -25,6 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from seqdoodle.errors import DataFormatError
+from seqdoodle.export.checks import CHECK_DRAWINGS, RUNTIMES, _batch1, check_drawings
+from seqdoodle.export.raw_input import input_spec, raw_input_model, raw_inputs
 
 # --format -> (Keras' Model.export format, file suffix, runtime named in messages)
 FORMATS = {
@@ -33,7 +29,6 @@ FORMATS = {
     "savedmodel": ("tf_saved_model", "", "tf.saved_model.load"),
 }
 TOLERANCE = 1e-4
-CHECK_DRAWINGS = 64
 
 
 @dataclass
@@ -67,182 +62,6 @@ class ExportResult:
             f"difference from Keras {self.max_abs_diff:.2e}, top-1 agreement "
             f"{100 * self.top1_agreement:.1f}%"
         )
-
-
-# ----------------------------------------------------------------------------- the model
-
-
-def _has_layer(model, class_name: str) -> bool:
-    for layer in getattr(model, "layers", ()):
-        if type(layer).__name__ == class_name or _has_layer(layer, class_name):
-            return True
-    return False
-
-
-def _kind(run):
-    from seqdoodle.kinds import get_kind
-
-    return get_kind(run.kind)
-
-
-def stroke_scale(run) -> tuple[float, float] | None:
-    """The dx/dy scale a stroke run's model still needs in front of it, or None.
-
-    None for models that take no stroke-3 rows and for stroke models that hold their scale
-    (`scale_in_model` runs, with a `StrokeScale` layer).
-    """
-    config = run.input_config or {}
-    if config.get("type") != "stroke3" or config.get("scale_in_model"):
-        return None
-    if _has_layer(run.model, "StrokeScale") or config.get("scale") is None:
-        return None
-    scale = tuple(float(s) for s in config["scale"])
-    return None if scale == (1.0, 1.0) else scale
-
-
-def export_input_config(run) -> dict:
-    """The input config of the exported model: the run's, with the scale inside the model."""
-    config = dict(run.input_config or {})
-    if stroke_scale(run) is not None:  # the exported model is wrapped with its scale
-        config["scale_in_model"] = True
-    return config
-
-
-def input_spec(run) -> dict:
-    """`{"name", "shape", "dtype", "how"}` of the exported model's input (None = dynamic)."""
-    spec = dict(_kind(run).input_spec(export_input_config(run)))
-    spec["shape"] = [None if d is None else int(d) for d in spec["shape"]]
-    return spec
-
-
-def raw_input_model(run):
-    """The run's model taking the documented raw input (see the module docstring).
-
-    Args:
-        run: `seqdoodle.runs.folder.Run`.
-
-    Returns:
-        keras.Model: `run.model` itself, or for a stroke run that keeps its scale in
-        `config.json` a functional model `StrokeScale(scale) -> run.model`.
-    """
-    import keras
-
-    scale = stroke_scale(run)
-    if scale is None:
-        return run.model
-    from seqdoodle.models.layers import StrokeScale
-
-    inputs = keras.Input(
-        shape=run.model.input_shape[1:], dtype="float32", name=input_spec(run)["name"]
-    )
-    scaled = StrokeScale(scale=scale, name="stroke_scale")(inputs)
-    return keras.Model(inputs, run.model(scaled), name=f"{run.model.name}_raw_input")
-
-
-# ----------------------------------------------------------------------------- check inputs
-
-
-def check_drawings(run, n: int = CHECK_DRAWINGS, seed: int = 0) -> tuple[list, str]:
-    """Drawings to check an export on: the run's test split, else synthetic ones.
-
-    Returns:
-        `(drawings, source)`: list of `Drawing` (simplified strokes, or bitmaps for a bitmap
-        dataset) and a phrase naming where they came from.
-    """
-    path = (run.config.get("dataset") or {}).get("path")
-    if path and Path(path).is_dir():
-        with contextlib.suppress(Exception):
-            from seqdoodle.datasets.prepared import PreparedDataset
-
-            ds = PreparedDataset(path)
-            if ds.has_strokes or not _kind(run).needs_strokes:
-                rows = ds.indices("test")
-                if rows.size:
-                    rng = np.random.default_rng(seed)
-                    rows = np.sort(rng.choice(rows, min(n, rows.size), replace=False))
-                    return list(ds.drawings(rows)), f"test drawings of {Path(path).name}"
-    from seqdoodle.datasets.synthetic import SYNTHETIC_CLASSES, synthetic_drawings
-
-    per_class = max(1, -(-n // len(SYNTHETIC_CLASSES)))
-    drawings = [d for c in SYNTHETIC_CLASSES for d in synthetic_drawings(c, per_class, seed=seed)]
-    return drawings[:n], "synthetic drawings"
-
-
-def raw_inputs(run, drawings) -> list[np.ndarray]:
-    """Each drawing as the exported model's input, batch 1 (`kind.drawing_inputs`)."""
-    kind, config = _kind(run), export_input_config(run)
-    return [np.asarray(kind.drawing_inputs([d], config), np.float32) for d in drawings]
-
-
-def _batch(inputs: list[np.ndarray]) -> np.ndarray:
-    """Stack batch-1 inputs, zero-padding stroke sequences to the longest."""
-    if inputs[0].ndim == 3:
-        width = max(x.shape[1] for x in inputs)
-        inputs = [np.pad(x, ((0, 0), (0, width - x.shape[1]), (0, 0))) for x in inputs]
-    return np.concatenate(inputs)
-
-
-# ----------------------------------------------------------------------------- runtimes
-
-
-def _onnx_predict(path: Path):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    return name, lambda xs: session.run(None, {name: _batch(xs)})[0]
-
-
-def _tflite_interpreter(path: Path):
-    with contextlib.suppress(ImportError):
-        from ai_edge_litert.interpreter import Interpreter
-
-        return Interpreter(model_path=str(path))
-    import warnings
-
-    import tensorflow as tf
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
-        return tf.lite.Interpreter(model_path=str(path))
-
-
-def _tflite_predict(path: Path):
-    interpreter = _tflite_interpreter(path)
-    detail = interpreter.get_input_details()[0]
-    output = interpreter.get_output_details()[0]["index"]
-    state = {"shape": None}
-
-    def predict(xs):
-        rows = []
-        for x in xs:  # one drawing a call: the stroke model's LiteRT file takes batch 1
-            if state["shape"] != x.shape:
-                interpreter.resize_tensor_input(detail["index"], x.shape, strict=False)
-                interpreter.allocate_tensors()
-                state["shape"] = x.shape
-            interpreter.set_tensor(detail["index"], x)
-            interpreter.invoke()
-            rows.append(np.array(interpreter.get_tensor(output)))
-        return np.concatenate(rows)
-
-    return detail["name"], predict
-
-
-def _savedmodel_predict(path: Path):
-    import tensorflow as tf
-
-    loaded = tf.saved_model.load(str(path))
-    signature = loaded.signatures["serving_default"]
-    name = next(iter(signature.structured_input_signature[1]))
-    return name, lambda xs: np.asarray(loaded.serve(_batch(xs)))
-
-
-RUNTIMES = {"onnx": _onnx_predict, "tflite": _tflite_predict, "savedmodel": _savedmodel_predict}
-
-
-# ----------------------------------------------------------------------------- export
 
 
 def _signature(run, model, batch: int | None):
@@ -389,13 +208,6 @@ def export_run(
         raise
     write_json(result.info_path, info)
     return result
-
-
-def _batch1(fmt: str, path: Path, run) -> bool:
-    if fmt != "tflite":
-        return False
-    detail = _tflite_interpreter(path).get_input_details()[0]
-    return int(detail["shape_signature"][0]) == 1
 
 
 def _info(run, fmt: str, input_name: str, result: ExportResult, batch) -> dict:
