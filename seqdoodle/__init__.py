@@ -31,6 +31,7 @@ _EXPORTS = {
     "prepare": "seqdoodle.datasets.prepare",
     "PreparedDataset": "seqdoodle.datasets.prepared",
     "load_run": "seqdoodle.runs.folder",
+    "load_model": "seqdoodle.runs.ensemble",
     "Run": "seqdoodle.runs.folder",
     "predict": "seqdoodle.runs.predict",
     "load_inputs": "seqdoodle.runs.inputs",

@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "evaluate",
     "predict",
     "compare",
+    "ensemble",
     "serve",
     "export",
 )

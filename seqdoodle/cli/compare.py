@@ -1,6 +1,8 @@
 """`seqdoodle compare`: train models on the same drawings (or take runs) and compare them.
 
-`--runs` takes two or more run folders, as `--runs A --runs B --runs C` or `--runs A,B,C`.
+`--runs` takes two or more run folders, as `--runs A --runs B --runs C` or `--runs A,B,C`; an
+ensemble folder among them is scored as one model. `--save-ensemble ENS` writes the ensemble of
+the compared runs, with the weights fitted here, as an ensemble folder.
 `--arch KIND=ARCH` (repeated, or comma-separated) sets the architecture of a kind trained; kinds,
 archs and the demo's sizes in the help come from the registry (`seqdoodle.kinds`).
 """
@@ -207,6 +209,16 @@ def compare_command(
             "mean, renormalised) or linear (weighted mean).",
         ),
     ] = Pool.log,
+    save_ensemble: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-ensemble",
+            metavar="ENS",
+            help="Also write the ensemble of all compared runs (weights fitted on the "
+            "validation split) as an ensemble folder that predict, evaluate, serve and export "
+            "take.",
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Progress lines and bars on stderr.")] = True,
     strategy: Annotated[
         str, typer.Option(help="Training strategy: auto, default or mirrored (all GPUs here).")
@@ -263,6 +275,7 @@ def compare_command(
         strategy=strategy,
         precision=precision,
         pool=pool.value,
+        save_ensemble=save_ensemble,
     )
     if json_path is not None and json_path != Path("-"):
         json_path.parent.mkdir(parents=True, exist_ok=True)
@@ -272,3 +285,5 @@ def compare_command(
         return
     typer.echo(summary_table(report))
     typer.echo(f"report: {out / 'report.md'}")
+    if save_ensemble is not None:
+        typer.echo(f"ensemble: {save_ensemble}")

@@ -26,7 +26,9 @@ def note(message: str) -> None:
 @handle_errors
 def evaluate_command(
     ctx: typer.Context,
-    run_path: Annotated[Path, typer.Argument(metavar="RUN", help="Run folder to evaluate.")],
+    run_path: Annotated[
+        Path, typer.Argument(metavar="RUN", help="Run folder (or ensemble folder) to evaluate.")
+    ],
     data: Annotated[
         Path | None, typer.Option("--data", help="Prepared dataset folder (see `prepare`).")
     ] = None,
@@ -81,7 +83,8 @@ def evaluate_command(
     """Score a run on a prepared split (--data) or a folder of class files (--source).
 
     Prints top-1, top-3, MAP@3 and per-class top-1 accuracy. Every model kind goes through the
-    same harness (`seqdoodle.evaluate`).
+    same harness (`seqdoodle.evaluate`); an ensemble folder is scored as one model (its runs'
+    probabilities pooled with the fitted weights).
     """
     if data is not None and source is not None:
         raise usage_error("give exactly one of --data DATASET or --source FOLDER, not both")
@@ -117,7 +120,7 @@ def evaluate_command(
         return
     run, report = result.run, result.report
     typer.echo(
-        f"{run.path} ({run.kind}, {run.arch or '?'}) on {result.where}: {report.n} drawings, "
+        f"{run.path} ({_describe(run)}) on {result.where}: {report.n} drawings, "
         f"{len(run.classes)} classes"
     )
     typer.echo(f"top-1 {pct(report.top1)}   top-3 {pct(report.top3)}   MAP@3 {num(report.map3)}")
@@ -136,3 +139,12 @@ def evaluate_command(
         typer.echo(f"plot: {plots / 'confusion_matrix.png'}")
     if predictions is not None:
         typer.echo(f"predictions: {predictions}")
+
+
+def _describe(run) -> str:
+    """`"cnn, default"`, or for an ensemble `"ensemble, log pool: cnn 0.53, rnn 0.47"`."""
+    weights = getattr(run, "weights", None)
+    if weights is None:
+        return f"{run.kind}, {run.arch or '?'}"
+    shares = ", ".join(f"{name} {w:.2f}" for name, w in weights.items())
+    return f"{run.kind}, {run.pool} pool: {shares}"

@@ -1,4 +1,4 @@
-"""`seqdoodle predict`: classify drawing files with a run, one line per drawing."""
+"""`seqdoodle predict`: classify drawing files with a run or an ensemble, one line per drawing."""
 
 from __future__ import annotations
 
@@ -20,7 +20,10 @@ STREAM_CHUNK = 1024  # table rows printed at a time
 @app.command("predict")
 @handle_errors
 def predict_command(
-    run_path: Annotated[Path, typer.Argument(metavar="RUN", help="Run folder to predict with.")],
+    run_path: Annotated[
+        Path,
+        typer.Argument(metavar="RUN", help="Run folder (or ensemble folder) to predict with."),
+    ],
     inputs: Annotated[
         list[Path],
         typer.Argument(
@@ -48,8 +51,9 @@ def predict_command(
 
     A bitmap run takes every input type; images are made to look like Quick, Draw! bitmaps at
     the run's own size (grey, inverted when dark on light, cropped, scaled, centred). A stroke
-    run needs strokes (.ndjson). Inputs are read and classified in batches, so files of any size
-    stream through.
+    run needs strokes (.ndjson). An ensemble folder (`seqdoodle ensemble`) pools its runs with
+    the fitted weights and takes what all of its runs take. Inputs are read and classified in
+    batches, so files of any size stream through.
     """
     if submission is not None and len(inputs) != 1:
         raise usage_error(f"--submission takes one Kaggle test CSV, got {len(inputs)} inputs")
@@ -61,10 +65,10 @@ def predict_command(
         clash = next((p for p in inputs if p.resolve() == target), None)
         if clash is not None:
             raise usage_error(f"--json {json_path} would overwrite the input {clash}")
-    from seqdoodle.runs.folder import load_run
+    from seqdoodle.runs.ensemble import load_model
     from seqdoodle.runs.predict import iter_predictions
 
-    run = load_run(run_path)
+    run = load_model(run_path)
     if submission is not None:
         from seqdoodle.datasets.kaggle import write_submission
 

@@ -10,7 +10,8 @@ Two modes:
 - Evaluate only (`runs=(RUN_A, RUN_B, ...)`, two or more): score existing runs and their
   ensembles on a prepared dataset's test split (`data`), on every drawing of a class folder
   (`source`), or, when neither is given, on the test split of the dataset the runs were trained
-  on. Nothing is trained.
+  on. Nothing is trained. An ensemble folder (`seqdoodle.runs.ensemble`) given as a run is
+  scored as one model.
 
 The dataset is opened (and its files checked against their hashes) once; the test predictions
 each run saved at the end of training are reused when they are of the same rows of the same
@@ -86,6 +87,7 @@ def compare(
     strategy: str = "auto",
     precision: str = "float32",
     pool: str = DEFAULT_POOL,
+    save_ensemble=None,
 ) -> dict:
     """Train (or take) models of several kinds and compare them on the same test drawings.
 
@@ -135,6 +137,10 @@ def compare(
         precision: str. `train`'s precision. Defaults to `"float32"`.
         pool: str. How the ensembles pool the models' probabilities: `"log"` (weighted
             geometric mean, renormalised) or `"linear"` (weighted mean). Defaults to `"log"`.
+        save_ensemble: path or None. Also write the ensemble of all compared runs, with the
+            weights fitted here on the validation split, as an ensemble folder there
+            (`seqdoodle.runs.ensemble`; `load_model` opens it). Needs a validation split (a
+            prepared dataset, not a class folder). Defaults to None.
 
     Returns:
         dict: the contents of `out/report.json`: `models` (one entry per run, keyed by kind when
@@ -173,6 +179,16 @@ def compare(
     if int(partial) < 0:
         raise DataFormatError(f"partial must be 0 (none) or a number of drawings, got {partial}")
     sections = [*sections, *([partial_curves(int(partial))] if partial else [])]
+    if (
+        save_ensemble is not None
+        and runs is not None
+        and data is None
+        and not _is_synthetic(source)
+    ):
+        raise DataFormatError(
+            "save_ensemble: a class folder has no validation split to fit the weights on; "
+            "give a prepared dataset (data)"
+        )
     with folder_lock(out, "compare"):
         if runs is not None:
             job = _evaluation_job(runs, data, source, classes, per_class, say)
@@ -184,7 +200,47 @@ def compare(
                 names, archs, time_limit, patience, say,
                 {"strategy": strategy, "precision": precision},
             )  # fmt: skip
-        return write_compare_report(job, out, seed, say, started, sections, pool)
+        if save_ensemble is not None:
+            _check_ensemble_job(job)
+        doc = write_compare_report(job, out, seed, say, started, sections, pool)
+        if save_ensemble is not None:
+            path = _write_ensemble(job, doc, pool, save_ensemble)
+            say(f"ensemble of {', '.join(job.runs)} written to {path}")
+        return doc
+
+
+def _check_ensemble_job(job: ScoredRuns) -> None:
+    """Refuse `save_ensemble` without validation predictions or with an ensemble among the runs."""
+    from seqdoodle.runs.ensemble import Ensemble
+
+    nested = [str(r.path) for r in job.runs.values() if isinstance(r, Ensemble)]
+    if nested:
+        raise DataFormatError(
+            f"save_ensemble: {', '.join(nested)} is an ensemble; an ensemble's members are runs"
+        )
+    if job.y_val is None:
+        raise DataFormatError(
+            "save_ensemble: no validation drawings to fit the weights on; give a prepared "
+            "dataset with a validation split"
+        )
+
+
+def _write_ensemble(job: ScoredRuns, doc: dict, pool: str, out) -> Path:
+    """The ensemble folder of all compared runs, with the weights `compare` fitted."""
+    from seqdoodle.fileio import sha256_file
+    from seqdoodle.runs.ensemble import save_ensemble, validation_scores
+
+    weights = {name: float(doc["ensemble"]["weights"][name]) for name in job.runs}
+    ds_path = Path(job.data_info["path"])
+    dataset = {
+        "path": str(ds_path.resolve()),
+        "manifest_sha256": sha256_file(ds_path / "manifest.json"),
+        "split": "val",
+    }
+    scores = validation_scores(job.y_val, job.probs_val, weights, pool)
+    return save_ensemble(
+        out, job.runs, weights, pool, scores, dataset, fitted_by="seqdoodle compare"
+    )
 
 
 # ----------------------------------------------------------------------------- the two modes

@@ -60,40 +60,27 @@ def run_names(loaded: list) -> tuple[list[str], list]:
     """Names of runs for the report, and the runs in report order.
 
     Runs of different kinds are named by their kind, in the registry's order (cnn before rnn);
-    otherwise by their folder names (`_a`, `_b`, ... added to repeated names).
+    otherwise by their folder names (`_a`, `_b`, ... added to repeated names). An ensemble
+    folder given as a run is one model, named by its folder (`seqdoodle.runs.ensemble`).
     """
-    from seqdoodle.kinds import kind_names
+    from seqdoodle.runs.ensemble import name_runs
 
-    kinds = [r.kind for r in loaded]
-    if len(set(kinds)) == len(kinds):
-        order = {k: i for i, k in enumerate(kind_names())}
-        loaded = sorted(loaded, key=lambda r: order.get(r.kind, len(order)))
-        return [r.kind for r in loaded], loaded
-    names = [r.path.resolve().name or f"run{i + 1}" for i, r in enumerate(loaded)]
-    repeated = {n for n in names if names.count(n) > 1}
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        if n in repeated:
-            seen[n] = seen.get(n, 0) + 1
-            n = f"{n}_{chr(ord('a') + seen[n] - 1)}"
-        out.append("run_" + n if n == "ensemble" else n)
-    return out, list(loaded)
+    return name_runs(loaded)
 
 
 def load_runs(paths: Sequence) -> tuple[dict, list[np.ndarray]]:
-    """Load two or more runs trained on the same classes.
+    """Load two or more runs (or ensemble folders, each scored as one model) of the same classes.
 
     Returns:
         `(runs, columns)`: name -> `Run` in report order, and per run the columns that put its
         probabilities in the first run's class order.
     """
-    from seqdoodle.runs.folder import load_run
+    from seqdoodle.runs.ensemble import load_model
 
     paths = [Path(p) for p in paths]
     if len(paths) < 2:
         raise DataFormatError(f"runs: give two or more run folders, got {len(paths)}")
-    names, loaded = run_names([load_run(p) for p in paths])
+    names, loaded = run_names([load_model(p) for p in paths])
     first = loaded[0]
     for run in loaded[1:]:
         if set(run.classes) != set(first.classes):
@@ -168,7 +155,6 @@ def dataset_info(ds, split: str) -> dict:
 def runs_on_dataset(found: dict, columns, ds, say=print, mode: str = "evaluate") -> ScoredRuns:
     """Predict the test and validation splits of an opened `PreparedDataset` with every run."""
     from seqdoodle.fileio import sha256_file
-    from seqdoodle.runs.inference import predict_dataset
 
     ds_sha = sha256_file(ds.path / "manifest.json")  # once for all runs
     first = next(iter(found.values()))
@@ -202,7 +188,7 @@ def runs_on_dataset(found: dict, columns, ds, say=print, mode: str = "evaluate")
         for (name, run), col in zip(found.items(), columns):
             p = saved_test_probs(run, ds_sha, rows) if split == "test" else None
             if p is None:
-                p = predict_dataset(run, ds, rows)
+                p = run.predict_proba_dataset(ds, rows)
             else:
                 reused.append(name)
             probs[split][name] = p[:, col]

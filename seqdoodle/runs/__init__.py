@@ -2,6 +2,9 @@
 
 `load_run` opens a run folder as a `Run`; `predict` classifies drawing files with it and
 `evaluate_run` scores it on labelled drawings. Every Keras model is loaded through `folder`.
+`fit_ensemble` pools several runs with weights fitted on a validation split into an ensemble
+folder, and `load_model` opens a run or an ensemble folder behind one interface (`Run` or
+`Ensemble`).
 """
 
 from __future__ import annotations
@@ -9,6 +12,11 @@ from __future__ import annotations
 from seqdoodle._compat import lazy_exports
 
 _EXPORTS = {
+    "Ensemble": "seqdoodle.runs.ensemble",
+    "fit_ensemble": "seqdoodle.runs.ensemble",
+    "load_ensemble": "seqdoodle.runs.ensemble",
+    "load_model": "seqdoodle.runs.ensemble",
+    "save_ensemble": "seqdoodle.runs.ensemble_folder",
     "LabelledPredictions": "seqdoodle.runs.predict",
     "Run": "seqdoodle.runs.folder",
     "RunEvaluation": "seqdoodle.runs.evaluate",

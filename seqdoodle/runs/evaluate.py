@@ -1,8 +1,8 @@
 """Evaluate a model or a saved run: predict, then score with `evaluate_predictions`.
 
 `evaluate` predicts with any model first, `measure_latency` times it, and `evaluate_run` scores a
-saved run on a prepared split or a class folder (the library behind `seqdoodle evaluate`, exported
-as `seqdoodle.evaluate`).
+saved run or ensemble on a prepared split or a class folder (the library behind
+`seqdoodle evaluate`, exported as `seqdoodle.evaluate`).
 """
 
 from __future__ import annotations
@@ -192,13 +192,14 @@ def evaluate_run(
     partial: int = 0,
     sections: Sequence[Callable] = (),
 ) -> RunEvaluation:
-    """Score a saved run on a prepared split (`data`) or every drawing of a class folder.
+    """Score a saved run (or ensemble) on a prepared split (`data`) or a class folder.
 
     Classes the data holds but the run does not know are skipped with a note; it is an error
     only when no class is shared.
 
     Args:
-        run: a `Run` or its folder.
+        run: a `Run` or an `Ensemble` (its members' probabilities pooled with the fitted
+            weights), or the folder of either.
         data: path, `PreparedDataset` or None. A prepared dataset. Defaults to None.
         split: str. Split of `data`: `"train"`, `"val"` or `"test"`. Defaults to `"test"`.
         source: path or None. A folder of `<class>.ndjson` / `<class>.npy` files.
@@ -235,7 +236,8 @@ def evaluate_run(
     """
     from seqdoodle.fileio import write_json
     from seqdoodle.progress import progress_bars
-    from seqdoodle.runs.folder import Run, load_run
+    from seqdoodle.runs.ensemble import Ensemble, load_model
+    from seqdoodle.runs.folder import Run
     from seqdoodle.runs.predict import dataset_predictions, folder_drawings
 
     if (data is None) == (source is None):
@@ -245,7 +247,7 @@ def evaluate_run(
     if int(partial) < 0:
         raise DataFormatError(f"partial must be 0 (none) or a number of drawings, got {partial}")
     sections = [*sections, *([_partial_curves(int(partial))] if partial else [])]
-    run = run if isinstance(run, Run) else load_run(run)
+    run = run if isinstance(run, (Run, Ensemble)) else load_model(run)
     with progress_bars(progress) as bars:
         if data is not None:
             from seqdoodle.datasets.prepared import PreparedDataset

@@ -14,10 +14,14 @@ RUN/
     state.json          the training state, the commit point of every epoch (`training.state`)
     last.keras          the last epoch's model with its optimizer state
     epoch-NNNN.keras    an epoch's weights staged before its commit
+  onnx/
+    model-<sha256[:16]>.onnx       the model exported for onnxruntime by `serve` (the key: the first
+    model-<sha256[:16]>.onnx.json  16 hex digits of model.keras' sha256), and its input spec
 ```
 
 `RunLayout(path)` names every path; nothing else in seqdoodle spells these file names. A folder
-written by `save_run` alone has the first three files; `train` writes the rest.
+written by `save_run` alone has the first three files; `train` writes the rest. An ensemble
+folder's files are named by `EnsembleLayout`.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ class RunLayout:
     CHECKPOINT = "checkpoint"
     STATE = "state.json"
     LAST = "last.keras"
+    ONNX_CACHE = "onnx"
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -113,6 +118,20 @@ class RunLayout:
         """Staged weights present in `checkpoint/` (of any epoch)."""
         return sorted(self.checkpoint_dir.glob("epoch-*.keras"))
 
+    def onnx_cache(self, model_sha256: str) -> Path:
+        """Where `serve` caches the ONNX export of a model.keras with this sha256."""
+        return self.path / self.ONNX_CACHE / f"model-{model_sha256[:16]}.onnx"
+
+    def onnx_cache_info(self, model_sha256: str) -> Path:
+        """The input spec and cache key written beside `onnx_cache` (written last)."""
+        onnx = self.onnx_cache(model_sha256)
+        return onnx.with_name(onnx.name + ".json")
+
+    @property
+    def inference_files(self) -> tuple[Path, ...]:
+        """The files a run needs to load and predict (what an ensemble's `--copy` copies)."""
+        return (self.model, self.config, self.classes)
+
     @property
     def training_files(self) -> tuple[Path, ...]:
         """The files `train` writes beside the checkpoint before its first commit."""
@@ -166,6 +185,47 @@ class RunLayout:
             writer.writerow("" if v is None else v for v in row)
         write_text(self.history_csv, text.getvalue())
         save_figure(plot_history(history), self.history_figure)
+
+
+class EnsembleLayout:
+    """The paths of an ensemble folder's files (`seqdoodle.runs.ensemble`).
+
+    ```
+    ENS/
+      ensemble.json     members (path, sha256 of model.keras, kind, weight), pool, classes, the
+                        validation scores the weights were fitted on, dataset; written last
+      members/<name>/   a copy of each member run's inference files (`--copy` only)
+    ```
+
+    Args:
+        path: str or PathLike. The ensemble folder.
+
+    Example:
+    >>> layout = EnsembleLayout("ens")
+    >>> layout.manifest.as_posix(), layout.member("cnn").as_posix()
+    ('ens/ensemble.json', 'ens/members/cnn')
+    """
+
+    MANIFEST = "ensemble.json"
+    MEMBERS = "members"
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"EnsembleLayout({str(self.path)!r})"
+
+    @property
+    def manifest(self) -> Path:
+        return self.path / self.MANIFEST
+
+    @property
+    def members_dir(self) -> Path:
+        return self.path / self.MEMBERS
+
+    def member(self, name: str) -> Path:
+        """The folder of a copied member run."""
+        return self.members_dir / name
 
 
 def _read_object(path: Path) -> dict | None:

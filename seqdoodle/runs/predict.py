@@ -62,9 +62,13 @@ def iter_predictions(
         raise DataFormatError(f"top_k must be at least 1, got {top_k}")
     if batch_size < 1:
         raise DataFormatError(f"batch_size must be at least 1, got {batch_size}")
-    check_inputs_for(run, paths)
+    from seqdoodle.runs.ensemble import members_of
+
+    members = members_of(run)  # a run, or an ensemble's runs: each must take the inputs
+    for member in members:
+        check_inputs_for(member, paths)
     batch: list[Drawing] = []
-    for drawing in iter_inputs(paths, notes=notes, size=input_size(run)):
+    for drawing in iter_inputs(paths, notes=notes, size=input_size(members[0])):
         batch.append(drawing)
         if len(batch) == batch_size:
             yield from _predict_batch(run, batch, top_k)
@@ -86,7 +90,7 @@ def predict(run, paths, top_k: int = 3, notes: list | None = None) -> list[dict]
     """Classify every drawing in the given files with a run.
 
     Args:
-        run: `Run` (see `artifacts.load_run`).
+        run: `Run` or `Ensemble` (see `seqdoodle.runs.ensemble.load_model`).
         paths: list of str or PathLike. `.npy`, `.ndjson`, PNG/JPEG files or folders of them.
         top_k: int. Classes to report per drawing. Defaults to 3.
         notes: list or None. Receives a line for each ndjson file with skipped lines.
@@ -161,7 +165,7 @@ def dataset_predictions(
     drawings.
 
     Args:
-        run: `Run`.
+        run: `Run` or `Ensemble`.
         dataset: `PreparedDataset`.
         split: str. `"train"`, `"val"` or `"test"`. Defaults to `"test"`.
         batch_size: int. Drawings per model call. Defaults to 256.
@@ -198,9 +202,7 @@ def dataset_predictions(
         raise DataFormatError(
             f"{dataset.path}: the {split} split has no drawings of the run's classes"
         )
-    from seqdoodle.runs.inference import predict_dataset
-
-    probs = predict_dataset(run, dataset, rows, batch_size=batch_size, progress=progress)
+    probs = run.predict_proba_dataset(dataset, rows, batch_size=batch_size, progress=progress)
     return LabelledPredictions(to_run[dataset.labels[rows]], probs, rows, notes)
 
 
@@ -208,7 +210,7 @@ def folder_drawings(run, folder, per_class: int | None = None) -> tuple[list, np
     """Read every drawing of every class file in a folder whose class the run knows.
 
     Args:
-        run: `Run`.
+        run: `Run` or `Ensemble` (strokes are needed when any member needs them).
         folder: str or PathLike. Google's layout: `<class>.ndjson` and/or `<class>.npy` files.
         per_class: int or None. At most this many drawings per class (the first ones).
             Defaults to None (all).
@@ -224,23 +226,26 @@ def folder_drawings(run, folder, per_class: int | None = None) -> tuple[list, np
     """
     from seqdoodle.datasets.categories import all_categories
     from seqdoodle.datasets.readers import class_files, iter_drawings
+    from seqdoodle.runs.ensemble import members_of
 
     folder = Path(folder)
     if per_class is not None and per_class < 1:
         raise DataFormatError(f"per_class must be at least 1, got {per_class}")
     files = class_files(folder, known=tuple(dict.fromkeys([*all_categories(), *run.classes])))
     notes: list[str] = []
-    if run.model_kind.needs_strokes:
+    stroke_run = next((m for m in members_of(run) if m.model_kind.needs_strokes), None)
+    if stroke_run is not None:
+        title = stroke_run.model_kind.title
         bitmap_only = [c for c, p in files.items() if p.name.endswith(".npy")]
         if len(bitmap_only) == len(files):
             raise DataFormatError(
-                f"{folder}: holds only bitmaps (.npy); the {run.model_kind.title} {run.path} "
+                f"{folder}: holds only bitmaps (.npy); the {title} {stroke_run.path} "
                 "needs strokes (.ndjson files)"
             )
         if bitmap_only:
             notes.append(
                 f"{folder}: skipped {len(bitmap_only)} bitmap-only classes (.npy) the "
-                f"{run.model_kind.title} cannot read: {_names(bitmap_only)}"
+                f"{title} cannot read: {_names(bitmap_only)}"
             )
             files = {c: p for c, p in files.items() if c not in bitmap_only}
     positions = _class_positions(run, list(files), str(folder), notes)
