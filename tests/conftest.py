@@ -45,3 +45,77 @@ def shared_quickdraw() -> Path:
             pytest.fail(f"{reason}; {REQUIRE_REAL_DATA}=1 requires it", pytrace=False)
         pytest.skip(f"{reason}; set SEQDOODLE_SHARED_QUICKDRAW to its folder")
     return SHARED_QUICKDRAW
+
+
+# The trained runs of today's format (tests/fixtures/make_trained_runs.py): one per registered kind,
+# trained above chance on a few real classes; serve, export and ensemble tests use them.
+CURRENT_RUNS = REPO / "tests" / "fixtures" / "runs_current"
+
+
+def current_expected() -> dict:
+    """`runs_current/expected.json`: the dataset recipe, check drawings, words, probabilities."""
+    import json
+
+    path = CURRENT_RUNS / "expected.json"
+    if not path.is_file():
+        pytest.fail(
+            f"{path}: missing; run tests/fixtures/make_trained_runs.py to make it", pytrace=False
+        )
+    return json.loads(path.read_text("utf-8"))
+
+
+@pytest.fixture(scope="session")
+def current_runs(tmp_path_factory) -> dict[str, Path]:
+    """Copies of the trained current runs, `{kind name: run folder}` in registry order.
+
+    Copies, so that what serving or export writes into a run folder (caches) never touches the
+    committed fixture.
+    """
+    import shutil
+
+    from seqdoodle.kinds import kind_names
+
+    expected = current_expected()
+    root = tmp_path_factory.mktemp("runs_current")
+    out = {}
+    for name in kind_names():
+        if name not in expected["runs"]:
+            pytest.fail(
+                f"{CURRENT_RUNS}: no run of kind {name!r}; rerun "
+                "tests/fixtures/make_trained_runs.py",
+                pytrace=False,
+            )
+        shutil.copytree(CURRENT_RUNS / name, root / name, ignore=shutil.ignore_patterns(".lock"))
+        out[name] = root / name
+    return out
+
+
+@pytest.fixture(scope="session")
+def current_dataset(shared_quickdraw, tmp_path_factory) -> Path:
+    """The prepared dataset the current runs were trained on, remade from ../shared/quickdraw.
+
+    Its arrays are checked against the sha256 recorded in `expected.json` (the same drawings,
+    splits and labels the runs saw), so `compare` and ensemble fits on it match the runs.
+    """
+    import json
+
+    from seqdoodle.datasets.prepare import prepare
+
+    recipe = current_expected()["dataset"]
+    out = tmp_path_factory.mktemp("current_dataset") / "data"
+    prepare(
+        [shared_quickdraw / s for s in recipe["sources"]],
+        out,
+        classes=recipe["classes"],
+        per_class=recipe["per_class"],
+        seed=recipe["seed"],
+        progress=False,
+    )
+    files = json.loads((out / "manifest.json").read_text("utf-8"))["files"]
+    if files != recipe["files"]:
+        pytest.fail(
+            f"{out}: the remade dataset differs from the one the current runs were trained on "
+            f"(arrays {sorted(k for k in files if files[k] != recipe['files'].get(k))})",
+            pytrace=False,
+        )
+    return out

@@ -1,5 +1,9 @@
-"""`seqdoodle export`: ONNX, LiteRT and SavedModel round trips for both kinds, checked in their
-runtimes, and the failures that must leave nothing behind."""
+"""`seqdoodle export`: ONNX, LiteRT and SavedModel round trips for every kind, checked in their
+runtimes, and the failures that must leave nothing behind.
+
+The round trips export the trained current runs (`tests/fixtures/runs_current`), so a file that
+lost the trained weights would no longer name the true class of real drawings; one test exports
+an fc5b9ec run to prove that old runs still export."""
 
 from __future__ import annotations
 
@@ -10,23 +14,44 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-FIXTURE_RUNS = Path(__file__).resolve().parent / "fixtures" / "runs_fc5b9ec"
+from seqdoodle.kinds import kind_names
+from tests.conftest import current_expected
+
+OLD_RUNS = Path(__file__).resolve().parent / "fixtures" / "runs_fc5b9ec"
 FORMATS = {"onnx": "model.onnx", "tflite": "model.tflite", "savedmodel": "model_savedmodel"}
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """The small saved runs (12 synthetic classes), loaded once."""
+def runs(current_runs):
+    """The trained current runs, `{kind name: Run}`, loaded once."""
     from seqdoodle.runs.folder import load_run
 
-    if not (FIXTURE_RUNS / "cnn" / "config.json").is_file():
-        pytest.fail(f"the saved-run fixture is missing at {FIXTURE_RUNS}", pytrace=False)
-    root = tmp_path_factory.mktemp("runs")
+    return {name: load_run(path) for name, path in current_runs.items()}
+
+
+@pytest.fixture(scope="module")
+def old_runs(tmp_path_factory):
+    """The 1-epoch runs saved at fc5b9ec (12 synthetic classes), loaded once."""
+    from seqdoodle.runs.folder import load_run
+
+    if not (OLD_RUNS / "cnn" / "config.json").is_file():
+        pytest.fail(f"the saved-run fixture is missing at {OLD_RUNS}", pytrace=False)
+    root = tmp_path_factory.mktemp("old_runs")
     out = {}
     for kind in ("cnn", "rnn"):
-        shutil.copytree(FIXTURE_RUNS / kind, root / kind, ignore=shutil.ignore_patterns(".lock"))
+        shutil.copytree(OLD_RUNS / kind, root / kind, ignore=shutil.ignore_patterns(".lock"))
         out[kind] = load_run(root / kind)
     return out
+
+
+def check_drawings():
+    """The current runs' raw check drawings (real, in no split of their dataset)."""
+    from seqdoodle.datasets.records import Drawing
+
+    return [
+        Drawing(d["word"], strokes=d["drawing"], key_id=d.get("key_id"), fmt="raw")
+        for d in current_expected()["drawings"]["raw"]
+    ]
 
 
 def synthetic(n_per_class: int = 1, fmt: str = "raw"):
@@ -35,27 +60,32 @@ def synthetic(n_per_class: int = 1, fmt: str = "raw"):
     return [d for c in SYNTHETIC_CLASSES[:6] for d in synthetic_drawings(c, n_per_class, 5, fmt)]
 
 
-def by_hand(kind: str, run, drawings) -> list[np.ndarray]:
-    """Inputs made as the JSON says: render_bitmap / drawing_to_stroke3 of simplified strokes."""
+def by_hand(run, drawings) -> list[np.ndarray]:
+    """Inputs made as the JSON's `input` says, from the simplified strokes: `render_bitmap`,
+    `drawing_to_stroke3` or `render_channels` (by the run's input type)."""
     from seqdoodle.strokes.raster import render_bitmap
     from seqdoodle.strokes.simplify import simplify_strokes
     from seqdoodle.strokes.stroke3 import drawing_to_stroke3
+    from seqdoodle.strokes.timeraster import render_channels
 
     out = []
     cfg = run.input_config
     for d in drawings:
         strokes = simplify_strokes(d.strokes)
-        if kind == "cnn":
-            out.append(render_bitmap(strokes)[None, ..., None].astype(np.float32))
+        if cfg["type"] == "bitmap":
+            image = render_bitmap(strokes, size=cfg["size"])[None, ..., None]
+        elif cfg["type"] == "channels":
+            image = render_channels(strokes, size=cfg["size"], channels=cfg["channels"])[None]
         else:
             options = {k: cfg[k] for k in ("normalize", "flag", "max_len", "truncate")}
-            out.append(drawing_to_stroke3(strokes, **options)[None].astype(np.float32))
+            image = drawing_to_stroke3(strokes, **options)[None]
+        out.append(image.astype(np.float32))
     return out
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", list(FORMATS))
-@pytest.mark.parametrize("kind", ["cnn", "rnn"])
+@pytest.mark.parametrize("kind", kind_names())
 def test_round_trip(runs, kind, fmt, tmp_path):
     from seqdoodle.export.checks import RUNTIMES
     from seqdoodle.export.formats import export_run
@@ -72,21 +102,45 @@ def test_round_trip(runs, kind, fmt, tmp_path):
     assert info["classes"] == run.classes and info["kind"] == kind and info["format"] == fmt
     spec = info["input"]
     assert spec["dtype"] == "float32"
-    if kind == "cnn":
-        assert spec["shape"][1:] == [28, 28, 1] and "render_bitmap" in spec["how"]
+    cfg = run.input_config
+    side = cfg.get("size")
+    if cfg["type"] == "bitmap":
+        assert spec["shape"][1:] == [side, side, 1] and "render_bitmap" in spec["how"]
+    elif cfg["type"] == "channels":
+        n = len(cfg["channels"])
+        assert spec["shape"][1:] == [side, side, n] and "render_channels" in spec["how"]
     else:
-        assert spec["shape"][1:] == [None, 3]  # a dynamic length
+        assert cfg["type"] == "stroke3" and spec["shape"][1:] == [None, 3]  # dynamic length
         assert "drawing_to_stroke3" in spec["how"] and "divided by" not in spec["how"]
-    assert spec["shape"][0] == (1 if fmt == "tflite" and kind == "rnn" else None)
+    assert spec["shape"][0] == (1 if fmt == "tflite" and cfg["type"] == "stroke3" else None)
 
-    # The file, fed inputs made by hand as the JSON says, agrees with `Run.predict_proba`.
-    drawings = synthetic()
+    # The file, fed inputs made by hand as the JSON says, agrees with `Run.predict_proba` and,
+    # holding the trained weights, names the true class of most real drawings.
+    drawings = check_drawings()
     name, predict = RUNTIMES[fmt](out)
     assert name == spec["name"]
-    got = np.asarray(predict(by_hand(kind, run, drawings)))
+    got = np.asarray(predict(by_hand(run, drawings)))
     want = run.predict_proba(drawings)
     assert np.abs(got - want).max() <= 1e-4
     assert (got.argmax(1) == want.argmax(1)).all()
+    right = [run.classes[i] == d.word for i, d in zip(got.argmax(1), drawings, strict=True)]
+    assert np.mean(right) >= 0.7
+
+
+@pytest.mark.slow
+def test_an_old_run_still_exports(old_runs, tmp_path):
+    """A run saved at fc5b9ec (scale in config.json) exports to ONNX, agreeing with Keras."""
+    from seqdoodle.export.checks import RUNTIMES
+    from seqdoodle.export.formats import export_run
+
+    for kind, run in old_runs.items():
+        out = tmp_path / f"{kind}.onnx"
+        result = export_run(run, "onnx", out, n_check=6)
+        assert result.max_abs_diff <= 1e-4 and result.top1_agreement == 1.0
+        _, predict = RUNTIMES["onnx"](out)
+        drawings = synthetic()
+        got = np.asarray(predict(by_hand(run, drawings)))
+        assert np.abs(got - run.predict_proba(drawings)).max() <= 1e-4
 
 
 @pytest.mark.slow
@@ -152,14 +206,16 @@ def test_bad_arguments_are_one_line(runs, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
-def test_old_stroke_runs_are_wrapped_with_their_scale(runs):
+def test_old_stroke_runs_are_wrapped_with_their_scale(old_runs, runs):
     from seqdoodle.export.raw_input import raw_input_model, stroke_scale
 
-    run = runs["rnn"]
+    run = old_runs["rnn"]
     scale = stroke_scale(run)
     assert scale == tuple(run.config["input"]["scale"])  # an old run keeps it in config.json
     model = raw_input_model(run)
-    assert model is not run.model and stroke_scale(runs["cnn"]) is None
+    assert model is not run.model and stroke_scale(old_runs["cnn"]) is None
+    current = runs["rnn"]  # a run of today's format holds its scale in the model
+    assert stroke_scale(current) is None and raw_input_model(current) is current.model
     x = np.zeros((1, 6, 3), np.float32)
     x[0, :, 0], x[0, :, 1], x[0, -1, 2] = 0.1, -0.05, 1
     scaled = x.copy()

@@ -171,6 +171,29 @@ class ModelKind:
         """
         return drawing
 
+    def serving_renderings(self, input_config: dict) -> tuple:
+        """What a served run of this kind asks of a request's `ServingInk` (made once for all).
+
+        Returns:
+            tuple of `("bitmap", size)` and `("channels", size, channels)` entries; empty for a
+            kind that renders nothing.
+        """
+        return ()
+
+    def serving_inputs(self, drawing, ink: ServingInk, input_config: dict):
+        """What a served run of this kind is given for one request (`serve`).
+
+        Args:
+            drawing: `Drawing`. The request's simplified strokes.
+            ink: `ServingInk`. The request's renderings, each made once for every served run.
+            input_config: dict. The run's input config.
+
+        Returns:
+            `Drawing` for `drawing_inputs`: `drawing` itself, or a copy with its rendering
+            attached (taken from `ink`, so it is not rendered again).
+        """
+        return drawing
+
     def raw_input_scale(self, model, input_config: dict) -> tuple[float, float] | None:
         """Divisors the saved model still needs in front of it to take `input_spec`, or None."""
         return None
@@ -178,3 +201,58 @@ class ModelKind:
     def export_input_config(self, model, input_config: dict) -> dict:
         """The input config of the exported model (wrapped with `raw_input_scale` when needed)."""
         return dict(input_config or {})
+
+
+class ServingInk:
+    """The renderings of one served drawing, each made once and shared by the served runs.
+
+    A bitmap CNN asks for Google's bitmap, a stroke-order CNN for its channels, whose `"ink"`
+    channel is that same bitmap (`render_channels` draws ink and order in one pass): when a
+    channel rendering with ink at a size is wanted (`wanted`), the bitmap of that size is its ink
+    channel, so it is rendered once.
+
+    Args:
+        strokes: list. Simplified strokes `[xs, ys]`.
+        wanted: iterable of the kinds' `serving_renderings` entries. Defaults to ().
+
+    Example:
+    >>> ink = ServingInk([[[0, 255], [0, 255]]], [("channels", 28, ("ink", "order"))])
+    >>> bool((ink.bitmap(28) == ink.channels(28, ("ink", "order"))[..., 0]).all())
+    True
+    """
+
+    def __init__(self, strokes, wanted=()):
+        self.strokes = strokes
+        self._with_ink = {
+            int(w[1]): tuple(w[2]) for w in wanted if w[0] == "channels" and "ink" in w[2]
+        }
+        self._bitmaps: dict = {}
+        self._channels: dict = {}
+        self.rendered = 0  # renderings made (for tests)
+
+    def bitmap(self, size: int) -> np.ndarray:
+        """`(size, size) uint8`: `render_bitmap` of the strokes."""
+        size = int(size)
+        if size not in self._bitmaps:
+            if size in self._with_ink:
+                self.channels(size, self._with_ink[size])
+            else:
+                from seqdoodle.strokes.raster import render_bitmap
+
+                self._bitmaps[size] = render_bitmap(self.strokes, size=size)
+                self.rendered += 1
+        return self._bitmaps[size]
+
+    def channels(self, size: int, channels) -> np.ndarray:
+        """`(size, size, len(channels)) uint8`: `render_channels` of the strokes."""
+        key = (int(size), tuple(channels))
+        if key not in self._channels:
+            from seqdoodle.strokes.timeraster import render_channels
+
+            image = render_channels(self.strokes, key[0], key[1])
+            self.rendered += 1
+            self._channels[key] = image
+            if "ink" in key[1]:
+                ink = np.ascontiguousarray(image[..., key[1].index("ink")])
+                self._bitmaps.setdefault(key[0], ink)
+        return self._channels[key]

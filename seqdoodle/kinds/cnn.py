@@ -81,6 +81,14 @@ class BitmapKind(ModelKind):
 
         return replace(drawing, bitmap=bitmap)
 
+    def serving_renderings(self, input_config):
+        return (("bitmap", self.input_size(input_config)),)
+
+    def serving_inputs(self, drawing, ink, input_config):
+        from dataclasses import replace
+
+        return replace(drawing, bitmap=ink.bitmap(self.input_size(input_config)))
+
     def batches(self, ds, rows, batch_size, input_config, seed=0, train=False):
         from seqdoodle.kinds.batches import BitmapBatches
 

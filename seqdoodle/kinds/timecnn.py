@@ -133,7 +133,20 @@ class TimeCNNKind(ModelKind):
         config = self.run_input_config(input_config)
         return ChannelBatches(ds, rows, batch_size, config, seed=seed, train=train)
 
+    def serving_renderings(self, input_config):
+        config = self.run_input_config(input_config)
+        return (("channels", config["size"], tuple(config["channels"])),)
+
+    def serving_inputs(self, drawing, ink, input_config):
+        """The drawing with its channel image attached as `bitmap` (rendered once, shared)."""
+        from dataclasses import replace
+
+        config = self.run_input_config(input_config)
+        return replace(drawing, bitmap=ink.channels(config["size"], config["channels"]))
+
     def drawing_inputs(self, drawings, input_config):
+        """`(n, s, s, c) float32`: each drawing's channels (a `(s, s, c)` uint8 `bitmap` attached
+        by `serving_inputs` is taken as it is; otherwise the strokes are rendered)."""
         from seqdoodle.strokes.timeraster import render_channels
 
         config = self.run_input_config(input_config)
@@ -141,6 +154,10 @@ class TimeCNNKind(ModelKind):
         drawings = list(drawings)
         out = np.empty((len(drawings), size, size, len(channels)), np.float32)
         for i, drawing in enumerate(drawings):
+            image = getattr(drawing, "bitmap", None)
+            if image is not None and np.shape(image) == out.shape[1:]:
+                out[i] = image
+                continue
             strokes = simplified_strokes(drawing, i)
             try:
                 out[i] = render_channels(strokes, size, channels)

@@ -2,39 +2,63 @@
 
 ```
 GET  /          the drawing page (one HTML file, no external assets)
-POST /predict   {"drawing": [[xs, ys(, ts)], ...], "format": "auto", "top_k": 3}
+POST /predict   {"drawing": [[xs, ys(, ts)], ...], "format": "auto", "top_k": 3, "image": false}
 GET  /classes   each model's kind, title and classes, and the ensemble's shared classes
-GET  /health    {"status": "ok", "models": [...]}
+GET  /health    {"status": "ok", "models": [...], "ensemble": {"weighting", ...} or null,
+                 "queues": {"requests": ..., "models": ...}}
 GET  /docs      OpenAPI documentation (FastAPI's own page)
 ```
-Every error is a JSON object `{"error": "<one line>"}` with a 4xx status. No route reads a file
-chosen by the request: the page is read once from the package at start-up.
+Every error is a JSON object `{"error": "<one line>"}` with a 4xx status, or 503 with a
+`Retry-After` header when the server already holds `--max-queue` drawings (refused before the body
+is parsed; see `seqdoodle.serve.batcher`). No route reads a file chosen by the request: the page is
+read once from the package at start-up.
 """
 
 from __future__ import annotations
 
+import asyncio
 from importlib import resources
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
-from seqdoodle.serve.requests import MAX_BODY_BYTES, RequestError, parse_predict
+from seqdoodle.serve.batcher import Overloaded
+from seqdoodle.serve.requests import (
+    MAX_BODY_BYTES,
+    MAX_STROKES,
+    MAX_VALUE,
+    RequestError,
+    parse_predict,
+)
 
 SPEC_ENV = "SEQDOODLE_SERVE_SPEC"  # how worker processes learn what to serve
 
 PAGE_FILE = "page.html"
+BODY_TIMEOUT_S = 20.0  # most seconds to receive a request body
+
+
+Axis = Annotated[list[Annotated[float, Field(ge=-MAX_VALUE, le=MAX_VALUE)]], Field(min_length=1)]
 
 
 class PredictBody(BaseModel):
-    """The `/predict` request (documentation only; the body is checked by `parse_predict`)."""
+    """The `/predict` request (documentation only; the body is checked by `parse_predict`).
 
-    drawing: list[list[list[float]]] = Field(
+    The schema says what it can: 1 to 1,000 strokes of 2 or 3 non-empty axes of finite numbers,
+    no other fields. What it cannot (the axes of a stroke have one length; at most 20,000 points;
+    a body of at most 1 MB) `parse_predict` checks, refusing with one line.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    drawing: list[Annotated[list[Axis], Field(min_length=2, max_length=3)]] = Field(
+        min_length=1,
+        max_length=MAX_STROKES,
         description="Strokes in Google's format: [xs, ys] (simplified, integers 0..255) or "
-        "[xs, ys, ts] (raw: any scale, ts in ms).",
+        "[xs, ys, ts] (raw: any scale, ts in ms); the axes of a stroke have one length.",
         examples=[[[[10, 200, 120], [20, 30, 220], [0, 120, 260]]]],
     )
     format: Literal["auto", "raw", "simplified"] = Field(
@@ -43,6 +67,7 @@ class PredictBody(BaseModel):
         "it has times or coordinates that are not integers 0..255.",
     )
     top_k: int = Field(3, ge=1, description="Classes per model.")
+    image: bool = Field(False, description="Also answer with the 28x28 bitmap (PNG, base64).")
 
 
 class ClassProbability(BaseModel):
@@ -60,7 +85,9 @@ class PredictAnswer(BaseModel):
         "geometric mean of their probabilities over their shared classes, renormalised."
     )
     simplified: list[list[list[int]]] = Field(description="The simplified strokes predicted on.")
-    bitmap: str = Field(description="The 28x28 bitmap the CNN sees, PNG, base64.")
+    bitmap: str | None = Field(
+        None, description="The 28x28 bitmap the CNN sees, PNG, base64 (only with image: true)."
+    )
 
 
 class ErrorAnswer(BaseModel):
@@ -73,7 +100,20 @@ def page_html() -> str:
 
 
 async def _read_body(request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The request body, refused with 413 as soon as it passes `limit` bytes."""
+    """The request body: 413 as soon as it passes `limit` bytes, 408 past `BODY_TIMEOUT_S`.
+
+    A client that sends its body slowly (a byte a second, say) would otherwise hold its
+    connection and buffer for as long as it likes.
+    """
+    try:
+        return await asyncio.wait_for(_stream_body(request, limit), BODY_TIMEOUT_S)
+    except asyncio.TimeoutError:
+        raise RequestError(
+            f"request body not received within {BODY_TIMEOUT_S:g} s; send it at once", 408
+        ) from None
+
+
+async def _stream_body(request, limit: int) -> bytes:
     length = request.headers.get("content-length")
     if length is not None:
         try:
@@ -112,11 +152,16 @@ def create_app(engine):
         version=_version(),
     )
     app.state.engine = engine
-    errors = {400: {"model": ErrorAnswer}, 413: {"model": ErrorAnswer}, 422: {"model": ErrorAnswer}}
+    errors = {code: {"model": ErrorAnswer} for code in (400, 408, 413, 422, 503)}
 
     @app.exception_handler(RequestError)
     async def _request_error(request: Request, exc: RequestError):
         return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(Overloaded)
+    async def _overloaded(request: Request, exc: Overloaded):
+        headers = {"Retry-After": str(exc.retry_after)}
+        return JSONResponse({"error": str(exc)}, status_code=503, headers=headers)
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException):
@@ -156,20 +201,28 @@ def create_app(engine):
     )
     async def predict(request: Request):
         body = await _read_body(request)
-        req = parse_predict(body)
-        try:
-            answer = await engine.predict_async(req.strokes, req.format, req.top_k)
-        except (ValueError, RequestError) as e:  # e.g. DataFormatError from simplification
-            raise RequestError(" ".join(str(e).split())) from None
-        return JSONResponse(answer)
+        with engine.admission:  # Overloaded (503) when --max-queue drawings are in progress
+            req = parse_predict(body)
+            try:
+                answer = await engine.predict_async(
+                    req.strokes, req.format, req.top_k, image=req.image
+                )
+            except (ValueError, RequestError) as e:  # e.g. DataFormatError from simplification
+                raise RequestError(" ".join(str(e).split())) from None
+            return JSONResponse(answer)
 
     @app.get("/classes", summary="Each model's kind and classes; the ensemble's classes")
     async def classes():
         return engine.classes_info()
 
-    @app.get("/health", summary="Liveness and the served models")
+    @app.get("/health", summary="Liveness, the served models and their queues")
     async def health():
-        return {"status": "ok", "models": engine.names}
+        return {
+            "status": "ok",
+            "models": engine.names,
+            "ensemble": engine.ensemble_info(),
+            "queues": engine.queues(),
+        }
 
     return app
 
@@ -195,10 +248,16 @@ def app_from_env():
     import json
     import os
 
-    from seqdoodle.models.runtime import import_tensorflow_quietly
+    from seqdoodle.models.runtime import quiet_tensorflow
+    from seqdoodle.serve.batcher import MAX_QUEUE
     from seqdoodle.serve.engine import load_engine
 
-    import_tensorflow_quietly()
+    quiet_tensorflow()  # imported only if a run has no cached ONNX export (or for --backend keras)
     spec = json.loads(os.environ[SPEC_ENV])
-    engine = load_engine(spec["runs"], max_batch=spec["max_batch"], backend=spec["backend"])
+    engine = load_engine(
+        spec["runs"],
+        max_batch=spec["max_batch"],
+        backend=spec["backend"],
+        max_queue=spec.get("max_queue", MAX_QUEUE),
+    )
     return create_app(engine)

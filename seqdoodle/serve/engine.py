@@ -1,11 +1,19 @@
 """The served models: load runs once, preprocess a drawing once, batch concurrent requests.
 
-One `Engine` holds the runs. A request's drawing is checked, simplified exactly as `prepare` does
-(`simplify_strokes` for raw drawings) and rendered once; each run then gets it through its own
-`MicroBatcher`, a worker thread that takes every request waiting in its queue as one batch for
-`Run.predict_proba`. That is the same call `seqdoodle predict` makes, so a served answer equals
-the command's (the stroke model masks padding, so batch neighbours do not change a row). Batching
-costs no wait: a batch starts as soon as the worker is free, holding whatever queued meanwhile.
+One `Engine` holds the runs (or an ensemble folder's member runs). A request's drawing is checked
+and simplified once, exactly as `prepare` does (`simplify_strokes` for raw drawings); what the
+served kinds render from it (a bitmap, stroke-order channels) is rendered once into a
+`seqdoodle.kinds.base.ServingInk` that they share (a stroke model alone renders nothing), and the
+28 px bitmap is PNG-encoded only when the request asks for it (`"image": true`). Each run then
+gets its input through its own `MicroBatcher`, a worker thread that takes every request waiting
+in its queue as one batch for the run's predictor (`seqdoodle.serve.backends`: the kind's numpy
+encoding into onnxruntime, or `Run.predict_proba`). Both compute what `seqdoodle predict`
+computes, so a served answer equals the command's. Batching costs no wait: a batch starts as soon
+as the worker is free, holding whatever queued meanwhile.
+
+The ensemble answer pools the runs over their shared classes: with the weights and pool fitted on
+validation when an ensemble folder is served (`seqdoodle ensemble`), with equal weights (log
+pool) when plain run folders are; `/health` and `/classes` say which.
 """
 
 from __future__ import annotations
@@ -13,87 +21,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
-import queue
-import threading
-from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
 
 from seqdoodle.errors import DataFormatError
-
-MAX_BATCH = 32
-_STOP = object()
-
-
-class MicroBatcher:
-    """Run `predict(items) -> (n, k) array` on a worker thread, batching queued items.
-
-    Args:
-        predict: callable. Takes a list of items, returns one row per item.
-        max_batch: int. Most items in one call. Defaults to 32.
-        name: str. Thread name. Defaults to `"batcher"`.
-
-    Example:
-    >>> b = MicroBatcher(lambda items: np.asarray(items)[:, None] * 2.0)
-    >>> b.submit(3).result().tolist()
-    [6.0]
-    >>> b.close()
-    """
-
-    def __init__(self, predict, max_batch: int = MAX_BATCH, name: str = "batcher"):
-        if max_batch < 1:
-            raise DataFormatError(f"max_batch must be at least 1, got {max_batch}")
-        self._predict = predict
-        self._max_batch = int(max_batch)
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self.batches = 0
-        self.items = 0
-        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
-        self._thread.start()
-
-    def submit(self, item) -> Future:
-        """Queue one item; the future's result is its row."""
-        future: Future = Future()
-        self._queue.put((item, future))
-        return future
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Stop the worker after the queued items."""
-        self._queue.put(_STOP)
-        self._thread.join(timeout)
-
-    def _work(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < self._max_batch:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is _STOP:
-                    stop = True
-                    break
-                batch.append(more)
-            self._run(batch)
-            if stop:
-                return
-
-    def _run(self, batch) -> None:
-        try:
-            rows = self._predict([item for item, _ in batch])
-        except Exception as e:  # noqa: BLE001 - handed to every waiting request
-            for _, future in batch:
-                future.set_exception(e)
-            return
-        self.batches += 1
-        self.items += len(batch)
-        for (_, future), row in zip(batch, rows, strict=True):
-            future.set_result(row)
+from seqdoodle.serve.batcher import MAX_BATCH, MAX_QUEUE, Admission, MicroBatcher
 
 
 def run_names(paths) -> list[str]:
@@ -154,7 +87,7 @@ class ServedRun:
         name: str. The run's name in answers (its folder name).
         run: `seqdoodle.runs.folder.Run`.
         backend: str. `"onnx"` or `"keras"` (see `seqdoodle.serve.backends`).
-        model_kind: `ModelKind`. What the run is fed (`serving_drawing`).
+        model_kind: `ModelKind`. What the run is fed (`serving_inputs`).
     """
 
     def __init__(
@@ -164,6 +97,7 @@ class ServedRun:
         max_batch: int = MAX_BATCH,
         backend: str = "keras",
         notes: list | None = None,
+        max_queue: int = MAX_QUEUE,
     ):
         from seqdoodle.serve.backends import make_predictor
 
@@ -175,7 +109,7 @@ class ServedRun:
         self.input_config = run.input_config
         self.title = run.model_kind.title
         self.predict, self.backend = make_predictor(run, backend, _warm_drawings(8), notes)
-        self.batcher = MicroBatcher(self.predict, max_batch, name=f"predict-{name}")
+        self.batcher = MicroBatcher(self.predict, max_batch, max_queue, name=name)
 
     def info(self) -> dict:
         """`{"kind", "title", "classes", "backend"}` for `GET /classes`."""
@@ -212,6 +146,12 @@ class Engine:
             requests do not pay for tracing. Defaults to True.
         backend: str. `"onnx"` (onnxruntime), `"keras"` (`Run.predict_proba`) or `"auto"` (ONNX
             where it works; see `seqdoodle.serve.backends`). Defaults to `"auto"`.
+        max_queue: int. Most drawings in progress at once (`admission`, held by the app from a
+            request's arrival to its answer) and waiting per model; beyond it a request is
+            refused with `Overloaded` (503) before any work. Defaults to 16.
+        ensemble: `seqdoodle.runs.ensemble.Ensemble` or None. The ensemble folder whose members
+            `runs` are (named as in `names`): the ensemble answer uses its fitted weights and
+            pool. None: equal weights, log pool. Defaults to None.
 
     Example:
     >>> engine = Engine([load_run("runs/cnn"), load_run("runs/rnn")])  # doctest: +SKIP
@@ -220,25 +160,45 @@ class Engine:
     """
 
     def __init__(
-        self, runs, names=None, max_batch: int = MAX_BATCH, warm: bool = True, backend: str = "auto"
+        self,
+        runs,
+        names=None,
+        max_batch: int = MAX_BATCH,
+        warm: bool = True,
+        backend: str = "auto",
+        max_queue: int = MAX_QUEUE,
+        ensemble=None,
     ):
         runs = list(runs)
         if not runs:
             raise DataFormatError("serve needs at least one run")
         names = run_names([r.path for r in runs]) if names is None else list(names)
+        self.admission = Admission(max_queue)
         self.notes: list[str] = []
         self.served = [
-            ServedRun(n, r, max_batch, backend, self.notes)
+            ServedRun(n, r, max_batch, backend, self.notes, max_queue)
             for n, r in zip(names, runs, strict=True)
         ]
         self.names = [s.name for s in self.served]
-        first = self.served[0].classes
-        others = [set(s.classes) for s in self.served[1:]]
-        self.shared = [c for c in first if all(c in o for o in others)]
+        self.ensemble = ensemble
+        if ensemble is not None:
+            self.shared = list(ensemble.classes)
+        else:
+            first = self.served[0].classes
+            others = [set(s.classes) for s in self.served[1:]]
+            self.shared = [c for c in first if all(c in o for o in others)]
         self._shared_index = [
             np.asarray([s.classes.index(c) for c in self.shared], np.int64) for s in self.served
         ]
         self.has_ensemble = len(self.served) > 1 and bool(self.shared)
+        if ensemble is not None:
+            weights = [float(ensemble.weights[n]) for n in self.names]
+            self.weights, self.pool = weights, ensemble.pool
+        else:
+            self.weights, self.pool = [1.0] * len(self.served), "log"
+        self._renderings = tuple(
+            w for s in self.served for w in s.model_kind.serving_renderings(s.input_config)
+        )
         if warm:
             self.warm()
 
@@ -249,55 +209,87 @@ class Engine:
             for size in (1, 2, 3, 8):
                 served.predict(drawings[:size])
 
+    def queues(self) -> dict:
+        """`{"requests": admission stats, "models": {name: batcher stats}}` for `/health`."""
+        return {
+            "requests": self.admission.stats(),
+            "models": {s.name: s.batcher.stats() for s in self.served},
+        }
+
     def close(self) -> None:
         """Stop the batcher threads."""
         for served in self.served:
             served.batcher.close()
+
+    def ensemble_info(self) -> dict | None:
+        """How the ensemble answer pools the runs (`/health`, `/classes`); None without one.
+
+        `{"weighting": "fitted" or "equal", "says": one line, "pool", "weights": {name: w},
+        "folder": the ensemble folder or None}`.
+        """
+        if not self.has_ensemble:
+            return None
+        fitted = self.ensemble is not None
+        total = float(sum(self.weights))
+        return {
+            "weighting": "fitted" if fitted else "equal",
+            "says": "weights fitted on validation"
+            if fitted
+            else "equal weights (no ensemble folder)",
+            "pool": self.pool,
+            "weights": {n: w / total for n, w in zip(self.names, self.weights, strict=True)},
+            "folder": str(self.ensemble.path) if fitted else None,
+        }
 
     def classes_info(self) -> dict:
         """The body of `GET /classes`."""
         return {
             "models": {s.name: s.info() for s in self.served},
             "ensemble": self.shared if self.has_ensemble else None,
+            "ensemble_weights": self.ensemble_info(),
         }
 
     def prepare(self, strokes, fmt: str = "auto"):
-        """`(simplified strokes, (28, 28) uint8 bitmap, Drawing)` for a checked drawing."""
+        """`(simplified strokes, ServingInk, Drawing)` for a checked drawing (nothing rendered
+        yet: the served kinds render what they need, once, through the `ServingInk`)."""
         from seqdoodle.datasets.records import Drawing
-        from seqdoodle.strokes.raster import render_bitmap
+        from seqdoodle.kinds.base import ServingInk
 
         simplified = simplified_strokes(strokes, fmt)
-        bitmap = render_bitmap(simplified, size=28)
-        try:
-            drawing = Drawing(word="", strokes=simplified, source="request", fmt="simplified")
-        except TypeError:  # a Drawing without the fmt field
-            drawing = Drawing(word="", strokes=simplified, source="request")
-        return simplified, bitmap, drawing
+        drawing = Drawing(word="", strokes=simplified, source="request", fmt="simplified")
+        return simplified, ServingInk(simplified, self._renderings), drawing
 
-    def _input_for(self, served: ServedRun, drawing, bitmap):
-        return served.model_kind.serving_drawing(drawing, bitmap, served.input_config)
+    def inputs(self, drawing, ink) -> list:
+        """What each served run is given for one request (`ModelKind.serving_inputs`)."""
+        return [s.model_kind.serving_inputs(drawing, ink, s.input_config) for s in self.served]
 
-    async def predict_async(self, strokes, fmt: str = "auto", top_k: int = 3) -> dict:
+    async def predict_async(
+        self, strokes, fmt: str = "auto", top_k: int = 3, image: bool = False
+    ) -> dict:
         """The answer to one `/predict` request (see `answer`), awaiting the batchers."""
-        simplified, bitmap, drawing = self.prepare(strokes, fmt)
+        simplified, ink, drawing = self.prepare(strokes, fmt)
+        items = self.inputs(drawing, ink)
         futures = [
-            asyncio.wrap_future(s.batcher.submit(self._input_for(s, drawing, bitmap)))
-            for s in self.served
+            asyncio.wrap_future(s.batcher.submit(item))
+            for s, item in zip(self.served, items, strict=True)
         ]
         rows = await asyncio.gather(*futures)
-        return self.answer(rows, simplified, bitmap, top_k)
+        return self.answer(rows, simplified, ink, top_k, image)
 
-    def predict(self, strokes, fmt: str = "auto", top_k: int = 3) -> dict:
+    def predict(self, strokes, fmt: str = "auto", top_k: int = 3, image: bool = False) -> dict:
         """The answer to one request, synchronously (for scripts and tests)."""
-        simplified, bitmap, drawing = self.prepare(strokes, fmt)
-        futures = [s.batcher.submit(self._input_for(s, drawing, bitmap)) for s in self.served]
-        return self.answer([f.result() for f in futures], simplified, bitmap, top_k)
+        simplified, ink, drawing = self.prepare(strokes, fmt)
+        items = self.inputs(drawing, ink)
+        futures = [s.batcher.submit(i) for s, i in zip(self.served, items, strict=True)]
+        return self.answer([f.result() for f in futures], simplified, ink, top_k, image)
 
     def ensemble_row(self, rows) -> np.ndarray:
-        """The runs' equally weighted log pool over their shared classes (`self.shared` order).
+        """The runs' pool over their shared classes (`self.shared` order).
 
-        The geometric mean of the runs' probabilities of those classes, renormalised
-        (`seqdoodle.evaluation.ensembles.pool_probs`), as `compare` pools them by default.
+        With an ensemble folder, its fitted weights and pool (`Ensemble.combine`); otherwise the
+        equally weighted log pool: the geometric mean of the runs' probabilities of those
+        classes, renormalised (`seqdoodle.evaluation.ensembles.pool_probs`), as `compare` pools
+        them by default.
         """
         from seqdoodle.evaluation.ensembles import pool_probs
 
@@ -305,17 +297,21 @@ class Engine:
             np.asarray(r, np.float64)[None, i]
             for r, i in zip(rows, self._shared_index, strict=True)
         ]
-        return pool_probs(shared, [1.0] * len(shared))[0]
+        return pool_probs(shared, self.weights, self.pool)[0]
 
-    def answer(self, rows, simplified, bitmap, top_k: int) -> dict:
-        """`{"models": {name: {"top": [...]}, ..., "ensemble": ...}, "simplified", "bitmap"}`."""
+    def answer(self, rows, simplified, ink, top_k: int, image: bool = False) -> dict:
+        """`{"models": {name: {"top": [...]}, ..., "ensemble": ...}, "simplified"}`, plus
+        `"bitmap"` (the 28 px bitmap as a base64 PNG) when `image`."""
         models = {
             s.name: {"top": _top(row, s.classes, top_k)}
             for s, row in zip(self.served, rows, strict=True)
         }
         if self.has_ensemble:
             models["ensemble"] = {"top": _top(self.ensemble_row(rows), self.shared, top_k)}
-        return {"models": models, "simplified": simplified, "bitmap": bitmap_png(bitmap)}
+        out = {"models": models, "simplified": simplified}
+        if image:
+            out["bitmap"] = bitmap_png(ink.bitmap(28))
+        return out
 
 
 def _top(row, classes, top_k: int) -> list[dict]:
@@ -325,23 +321,34 @@ def _top(row, classes, top_k: int) -> list[dict]:
 
 
 def load_engine(
-    paths, max_batch: int = MAX_BATCH, warm: bool = True, backend: str = "auto"
+    paths,
+    max_batch: int = MAX_BATCH,
+    warm: bool = True,
+    backend: str = "auto",
+    max_queue: int = MAX_QUEUE,
 ) -> Engine:
-    """Load run folders and serve them.
+    """Load run folders, or one ensemble folder, and serve them.
+
+    With `backend` `"auto"` or `"onnx"` the runs are opened without Keras (`open_served`): a run
+    with a valid cached ONNX export is served without importing TensorFlow.
 
     Args:
-        paths: list of str or PathLike. Run folders.
+        paths: list of str or PathLike. Run folders, or one ensemble folder (its members are
+            served, pooled with its fitted weights).
         max_batch: int. Most drawings per model call. Defaults to 32.
         warm: bool. Trace the models first. Defaults to True.
         backend: str. `"auto"`, `"onnx"` or `"keras"` (see `Engine`). Defaults to `"auto"`.
+        max_queue: int. Most drawings in progress and waiting per model (see `Engine`).
+            Defaults to 16.
 
     Returns:
         `Engine`.
 
     Raises:
-        MissingFileError, DataFormatError: a run folder that does not load (one line).
+        MissingFileError, DataFormatError, IntegrityError: a folder that does not load (one
+            line), or an ensemble folder given with other folders.
     """
-    from seqdoodle.runs.folder import load_run
+    from seqdoodle.serve.loading import open_served
 
-    paths = list(paths)
-    return Engine([load_run(p) for p in paths], run_names(paths), max_batch, warm, backend)
+    runs, names, ensemble = open_served(list(paths), lean=backend != "keras")
+    return Engine(runs, names, max_batch, warm, backend, max_queue=max_queue, ensemble=ensemble)

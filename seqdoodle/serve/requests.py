@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from seqdoodle.datasets.formats.base import json_type, validate_strokes
+from seqdoodle.datasets.formats.base import json_type, shown, validate_strokes
 from seqdoodle.errors import DataFormatError
 
 FORMATS = ("auto", "raw", "simplified")
@@ -20,7 +20,8 @@ MAX_BODY_BYTES = 1_000_000
 MAX_POINTS = 20_000
 MAX_STROKES = 1_000
 MAX_TOP_K = 1_000
-FIELDS = ("drawing", "format", "top_k")
+MAX_VALUE = 2**53  # larger coordinates or times are refused (as by every file reader)
+FIELDS = ("drawing", "format", "top_k", "image")
 
 
 class RequestError(ValueError):
@@ -40,12 +41,14 @@ class PredictRequest:
         format: str. `"auto"`, `"raw"` or `"simplified"`.
         top_k: int. Classes per model, at least 1.
         n_points: int. Points over all strokes.
+        image: bool. Answer with the 28x28 bitmap as a PNG too. Defaults to False.
     """
 
     strokes: list
     format: str
     top_k: int
     n_points: int
+    image: bool = False
 
 
 def _no_constant(name: str):
@@ -56,7 +59,8 @@ def parse_body(body: bytes) -> dict:
     """The JSON object of a request body.
 
     Raises:
-        RequestError: over `MAX_BODY_BYTES` (413), not JSON or not UTF-8 (400), NaN/Infinity
+        RequestError: over `MAX_BODY_BYTES` (413), not JSON or not UTF-8 (400), nested too
+            deeply or an integer of more digits than Python converts (400), NaN/Infinity
             literals (422), or not an object (422).
     """
     if len(body) > MAX_BODY_BYTES:
@@ -77,6 +81,9 @@ def parse_body(body: bytes) -> dict:
         ) from None
     except RecursionError:
         raise RequestError("malformed JSON: nested too deeply", 400) from None
+    except ValueError as e:  # an integer past sys.get_int_max_str_digits() (4300 digits)
+        reason = " ".join(str(e).split(";")[0].split())
+        raise RequestError(f"malformed JSON: {reason}", 400) from None
     if not isinstance(data, dict):
         raise RequestError(f"request body must be a JSON object, got {json_type(data)}")
     return data
@@ -131,13 +138,13 @@ def parse_predict(body: bytes, max_top_k: int = MAX_TOP_K) -> PredictRequest:
     data = parse_body(body)
     unknown = [k for k in data if k not in FIELDS]
     if unknown:
-        raise RequestError(f"unknown field {unknown[0]!r}; a request has {', '.join(FIELDS)}")
+        raise RequestError(f"unknown field {shown(unknown[0])}; a request has {', '.join(FIELDS)}")
     if "drawing" not in data:
         raise RequestError("missing field 'drawing' (a list of strokes [xs, ys] or [xs, ys, ts])")
     fmt = data.get("format", "auto")
     if fmt not in FORMATS:
-        shown = fmt if isinstance(fmt, str) else json_type(fmt)
-        raise RequestError(f"unknown format {shown!r}; choose {', '.join(FORMATS)}")
+        what = shown(fmt) if isinstance(fmt, str) else repr(json_type(fmt))
+        raise RequestError(f"unknown format {what}; choose {', '.join(FORMATS)}")
     top_k = data.get("top_k", 3)
     if not (type(top_k) is int or (type(top_k) is float and top_k.is_integer())):
         raise RequestError(f"'top_k' must be an integer, got {json_type(top_k)}")
@@ -146,4 +153,7 @@ def parse_predict(body: bytes, max_top_k: int = MAX_TOP_K) -> PredictRequest:
         raise RequestError(f"'top_k' must be at least 1, got {top_k}")
     drawing = data["drawing"]
     n_points = check_drawing(drawing, simplified=fmt == "simplified")
-    return PredictRequest(drawing, fmt, min(top_k, max_top_k), n_points)
+    image = data.get("image", False)
+    if type(image) is not bool:
+        raise RequestError(f"'image' must be true or false, got {json_type(image)}")
+    return PredictRequest(drawing, fmt, min(top_k, max_top_k), n_points, image)

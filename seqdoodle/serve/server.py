@@ -19,6 +19,7 @@ def serve(
     log_level: str = "warning",
     access_log: bool = False,
     ready=None,
+    max_queue: int | None = None,
 ) -> None:
     """Load run folders and serve them with uvicorn until interrupted.
 
@@ -35,6 +36,9 @@ def serve(
         access_log: bool. Log every request. Defaults to False.
         ready: callable or None. Called with the engine once the runs are loaded (with one
             worker; with several, with None before the workers start). Defaults to None.
+        max_queue: int or None. Most drawings in progress per worker; beyond it a request is
+            answered 503 with `Retry-After` at once. None takes
+            `seqdoodle.serve.batcher.MAX_QUEUE` (16). Defaults to None.
 
     Example:
     >>> serve(["runs/cnn", "runs/rnn"], port=8000)  # doctest: +SKIP
@@ -42,7 +46,9 @@ def serve(
     import uvicorn
 
     from seqdoodle.errors import DataFormatError
+    from seqdoodle.serve.batcher import MAX_QUEUE
 
+    max_queue = MAX_QUEUE if max_queue is None else max_queue
     if workers < 1:
         raise DataFormatError(f"workers must be at least 1, got {workers}")
     options = dict(
@@ -58,7 +64,12 @@ def serve(
 
         for run in runs:  # refuse a bad run folder here, in one line, not in every worker
             load_run(run)
-        spec = {"runs": [str(r) for r in runs], "max_batch": max_batch, "backend": backend}
+        spec = {
+            "runs": [str(r) for r in runs],
+            "max_batch": max_batch,
+            "backend": backend,
+            "max_queue": max_queue,
+        }
         os.environ[SPEC_ENV] = json.dumps(spec)
         if ready is not None:
             ready(None)
@@ -68,7 +79,7 @@ def serve(
     from seqdoodle.serve.app import create_app
     from seqdoodle.serve.engine import load_engine
 
-    engine = load_engine(runs, max_batch=max_batch, backend=backend)
+    engine = load_engine(runs, max_batch=max_batch, backend=backend, max_queue=max_queue)
     if ready is not None:
         ready(engine)
     try:

@@ -1,4 +1,5 @@
-"""Fixtures of the serving tests: two small saved runs (a CNN and a stroke model) and a client."""
+"""Fixtures of the serving tests: the trained current runs (one per registered kind), an engine
+serving them, a client, and the old fc5b9ec runs (to prove that old runs still serve)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,29 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import current_expected
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FIXTURE_RUNS = REPO_ROOT / "tests" / "fixtures" / "runs_fc5b9ec"
+OLD_RUNS = REPO_ROOT / "tests" / "fixtures" / "runs_fc5b9ec"
 
 
 @pytest.fixture(scope="session")
-def run_dirs(tmp_path_factory) -> list[Path]:
-    """Copies of the small saved runs `cnn` and `rnn` (12 synthetic classes)."""
-    if not (FIXTURE_RUNS / "cnn" / "config.json").is_file():
-        pytest.fail(f"the saved-run fixture is missing at {FIXTURE_RUNS}", pytrace=False)
-    root = tmp_path_factory.mktemp("served")
+def run_dirs(current_runs) -> list[Path]:
+    """Copies of the trained current runs (`tests/fixtures/runs_current`), in registry order:
+    one run of every kind, trained above chance on a few real classes."""
+    return list(current_runs.values())
+
+
+@pytest.fixture(scope="session")
+def old_run_dirs(tmp_path_factory) -> list[Path]:
+    """Copies of the 1-epoch runs saved at fc5b9ec (a bitmap and a stroke run, 12 synthetic
+    classes, chance level): the run format of an older release."""
+    if not (OLD_RUNS / "cnn" / "config.json").is_file():
+        pytest.fail(f"the saved-run fixture is missing at {OLD_RUNS}", pytrace=False)
+    root = tmp_path_factory.mktemp("served_old")
     out = []
     for name in ("cnn", "rnn"):
-        shutil.copytree(FIXTURE_RUNS / name, root / name, ignore=shutil.ignore_patterns(".lock"))
+        shutil.copytree(OLD_RUNS / name, root / name, ignore=shutil.ignore_patterns(".lock"))
         out.append(root / name)
     return out
 
@@ -44,8 +55,16 @@ def client(engine):
         yield client
 
 
-def raw_drawings(shared: Path, n: int = 6, classes=("cat", "house", "star", "sun")) -> list[dict]:
-    """The first real raw drawings of a few classes (Google's ndjson objects)."""
+def check_drawings(fmt: str = "raw") -> list[dict]:
+    """The check drawings of the current runs (Google's ndjson objects, `word` the true class):
+    real drawings of the runs' classes that are in no split of their dataset."""
+    return current_expected()["drawings"][fmt]
+
+
+def raw_drawings(shared: Path, n: int = 6, classes=None) -> list[dict]:
+    """The first real raw drawings of a few classes (Google's ndjson objects); by default of the
+    current runs' classes."""
+    classes = current_expected()["dataset"]["classes"] if classes is None else classes
     out = []
     for cls in classes:
         with open(shared / "raw" / f"{cls}.ndjson", encoding="utf-8") as f:

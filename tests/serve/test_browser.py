@@ -2,8 +2,10 @@
 
 A real raw drawing is replayed as pointer moves (mouse down, moves with the drawing's timing sped
 up, mouse up, per stroke); the page must send Google's raw format with millisecond times and show
-each model's top class from the server's answer. Skips, saying why, where Playwright or a
-Chromium is missing. `SEQDOODLE_SERVE_RUNS=run1:run2` serves other runs and
+each model's top class from the server's answer. It serves the trained current runs. Where
+Playwright or a Chromium is missing it skips, saying why, except under CI (`CI=true`, or
+`SEQDOODLE_REQUIRE_REAL_DATA=1` as `.ci/run` sets), where it fails: a CI run that cannot drive the
+page must not pass as green. `SEQDOODLE_SERVE_RUNS=run1:run2` serves other runs and
 `SEQDOODLE_SCREENSHOT=path.png` keeps a copy of the screenshot (the README's is made that way).
 """
 
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import real_data_required
 from tests.serve.conftest import REPO_ROOT
 
 CHROMIUM_ARGS = [
@@ -44,6 +47,33 @@ def chromium_path() -> str | None:
     return None
 
 
+def browser_required(environ=os.environ) -> bool:
+    """Whether this run must drive the page: under CI (`CI` set to 1/true/yes/on) or wherever the
+    real data is required (`SEQDOODLE_REQUIRE_REAL_DATA=1`)."""
+    ci = environ.get("CI", "").strip().lower() in ("1", "true", "yes", "on")
+    return ci or real_data_required(environ)
+
+
+def browser_missing(reason: str, environ=os.environ):
+    """Skip with `reason`, or fail with it where the browser test is required."""
+    if browser_required(environ):
+        pytest.fail(f"{reason}; CI requires the browser test to run", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> tuple:
+    """`(playwright.sync_api, Chromium executable)`, checked before any server starts."""
+    try:
+        import playwright.sync_api as sync_api
+    except ImportError:
+        browser_missing("Playwright's Python package is not installed")
+    executable = chromium_path()
+    if executable is None:
+        browser_missing("no Chromium found (install Debian's chromium or set SEQDOODLE_CHROMIUM)")
+    return sync_api, executable
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -51,7 +81,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(run_dirs, tmp_path_factory):
+def server(chromium, run_dirs, tmp_path_factory):
     """`python -m seqdoodle serve CNN RNN --port P` in its own process; yields (url, run dirs)."""
     override = os.environ.get("SEQDOODLE_SERVE_RUNS")
     runs = [Path(p) for p in override.split(":")] if override else run_dirs
@@ -128,13 +158,20 @@ def settled(page, timeout: float = 20_000) -> None:
     page.wait_for_function("() => inFlight === 0 && sent > 0 && shown === sent", timeout=timeout)
 
 
-def test_page_draws_asks_and_shows_each_models_top_class(server, shared_quickdraw, tmp_path):
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="Playwright's Python package is not installed"
-    )
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("no Chromium found (install Debian's chromium or set SEQDOODLE_CHROMIUM)")
+def test_a_missing_browser_fails_under_ci_and_skips_elsewhere():
+    reason = "no Chromium found"
+    for environ in ({"CI": "true"}, {"SEQDOODLE_REQUIRE_REAL_DATA": "1"}):
+        with pytest.raises(pytest.fail.Exception, match="CI requires the browser test"):
+            browser_missing(reason, environ)
+    for environ in ({}, {"CI": "false"}, {"CI": ""}):
+        with pytest.raises(pytest.skip.Exception, match=reason):
+            browser_missing(reason, environ)
+
+
+def test_page_draws_asks_and_shows_each_models_top_class(
+    chromium, server, shared_quickdraw, tmp_path
+):
+    sync_api, executable = chromium
     url, runs = server
     classes = json.loads((Path(runs[0]) / "config.json").read_text())["classes"]
     strokes = replay_drawing(shared_quickdraw, classes)
@@ -171,8 +208,9 @@ def test_page_draws_asks_and_shows_each_models_top_class(server, shared_quickdra
                     == (model["top"][0]["class"])
                 )
                 assert card.locator(".row").count() == 3
-            src = page.locator("#bitmap").get_attribute("src")
-            assert src == "data:image/png;base64," + answer["bitmap"]
+            if "bitmap" in answer:  # the page shows the bitmap the server sent
+                src = page.locator("#bitmap").get_attribute("src")
+                assert src == "data:image/png;base64," + answer["bitmap"]
 
             shot = tmp_path / "serve-page.png"
             page.screenshot(path=str(shot), full_page=True)

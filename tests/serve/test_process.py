@@ -1,7 +1,8 @@
 """`seqdoodle serve --workers 2` as a real process: concurrent requests, same answers, Ctrl-C.
 
-The workers use the Keras backend (quicker to start); answers are compared with the in-process
-engine's ONNX backend.
+It serves two of the trained current runs (the first two registered kinds: a bitmap and a stroke
+model). The workers use the Keras backend; answers to real drawings are compared with an
+in-process engine of the same runs on the ONNX backend.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.serve.conftest import REPO_ROOT
+from tests.serve.conftest import REPO_ROOT, check_drawings
 from tests.serve.test_browser import free_port
 
 
@@ -31,8 +32,19 @@ def post(url: str, body: dict) -> tuple[int, dict]:
         return e.code, json.load(e)
 
 
+@pytest.fixture(scope="module")
+def two_runs(run_dirs):
+    """`(run folders, in-process engine)` of the first two current runs."""
+    from seqdoodle.serve.engine import load_engine
+
+    engine = load_engine(run_dirs[:2])
+    yield run_dirs[:2], engine
+    engine.close()
+
+
 @pytest.mark.slow
-def test_two_workers_serve_concurrent_requests(run_dirs, engine, tmp_path):
+def test_two_workers_serve_concurrent_requests(two_runs, tmp_path):
+    run_dirs, engine = two_runs
     port = free_port()
     log = tmp_path / "server.log"
     cmd = [
@@ -62,20 +74,21 @@ def test_two_workers_serve_concurrent_requests(run_dirs, engine, tmp_path):
             except OSError:
                 assert time.time() < deadline, "no /health answer within 240 s"
                 time.sleep(0.5)
-        drawings = [
-            [[[float(5 * i), 80.5, 160.0 + i], [10.0, 90.0 + 3 * i, 20.0], [0, 40, 90]]]
-            for i in range(24)
-        ]
+        checks = check_drawings("raw")
+        drawings = [d["drawing"] for d in checks]
         with ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(lambda d: post(base + "/predict", {"drawing": d}), drawings))
         assert all(status == 200 for status, _ in answers)
         for d, (_, answer) in zip(drawings, answers):
             want = engine.predict(d)["models"]
+            assert list(answer["models"]) == list(want)
             for name, model in answer["models"].items():
                 assert model["top"][0]["class"] == want[name]["top"][0]["class"]
                 assert (
                     abs(model["top"][0]["probability"] - want[name]["top"][0]["probability"]) < 1e-5
                 )
+        top = [a["models"]["ensemble"]["top"][0]["class"] for _, a in answers]
+        assert sum(t == c["word"] for t, c in zip(top, checks)) >= 0.7 * len(checks)
         status, error = post(base + "/predict", {"drawing": []})
         assert status == 422 and "no strokes" in error["error"]
         assert "Starting 2 workers" in log.read_text()

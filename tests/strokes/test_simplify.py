@@ -106,3 +106,107 @@ def test_degenerate_drawings():
 def test_bad_input_raises(bad):
     with pytest.raises(DataFormatError):
         simplify_strokes(bad)
+
+
+# ----------------------------------------------------------------------------- the reference
+# The straightforward per-stroke, per-segment simplification that `simplify_strokes` vectorises
+# (kept here as the reference its output must equal, point for point).
+
+
+def _reference_simplify(raw_strokes, epsilon=2.0):
+    strokes = [np.array([s[0], s[1]], dtype=np.float64).T for s in raw_strokes if len(s[0])]
+    allxy = np.concatenate(strokes)
+    low = allxy.min(axis=0)
+    extent = float((allxy - low).max())
+    out = []
+    for stroke in strokes:
+        xy = stroke - low
+        if extent > 0:
+            xy = xy * 255.0 / extent
+        dense = _reference_resample(xy)
+        kept = dense[_reference_rdp(dense, epsilon)]
+        ints = np.round(kept).astype(np.int64)
+        out.append([ints[:, 0].tolist(), ints[:, 1].tolist()])
+    return out
+
+
+def _reference_resample(xy):
+    if len(xy) < 2:
+        return xy[[0, 0]]
+    step = np.diff(xy, axis=0)
+    seg = np.sqrt(step[:, 0] ** 2 + step[:, 1] ** 2)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    total = cum[-1]
+    if total == 0:
+        return xy[[0, 0]]
+    at = np.arange(0.0, total, 1.0)
+    if at[-1] < total:
+        at = np.append(at, total)
+    j = np.clip(np.searchsorted(cum, at, side="right") - 1, 0, len(seg) - 1)
+    t = (at - cum[j]) / np.where(seg[j] > 0, seg[j], 1.0)
+    out = xy[j] * (1.0 - t)[:, None] + xy[j + 1] * t[:, None]
+    out[0], out[-1] = xy[0], xy[-1]
+    return out
+
+
+def _reference_rdp(xy, epsilon):
+    keep = np.zeros(len(xy), dtype=bool)
+    keep[0] = keep[-1] = True
+    stack = [(0, len(xy) - 1)]
+    while stack:
+        a, b = stack.pop()
+        if b <= a + 1:
+            continue
+        inner = xy[a + 1 : b]
+        sx, sy = xy[a]
+        dx, dy = xy[b] - xy[a]
+        length = np.sqrt(dx * dx + dy * dy)
+        if length == 0:
+            dist = np.sqrt((inner[:, 0] - sx) ** 2 + (inner[:, 1] - sy) ** 2)
+        else:
+            dist = np.abs(dx * (sy - inner[:, 1]) - dy * (sx - inner[:, 0])) / length
+        i = int(np.argmax(dist))
+        if dist[i] > epsilon:
+            keep[a + 1 + i] = True
+            stack += [(a, a + 1 + i), (a + 1 + i, b)]
+    return keep
+
+
+def raw_drawings(folder, per_class=None):
+    out = []
+    for path in sorted((folder / "raw").glob("*.ndjson")):
+        with open(path, encoding="utf-8") as f:
+            for i, line in enumerate(f):
+                if per_class is not None and i >= per_class:
+                    break
+                out.append(json.loads(line)["drawing"])
+    return out
+
+
+def test_equals_the_reference_on_real_raw_drawings(shared_quickdraw):
+    drawings = raw_drawings(shared_quickdraw, per_class=3)
+    assert len(drawings) > 500
+    for drawing in drawings:
+        assert simplify_strokes(drawing) == _reference_simplify(drawing)
+
+
+@pytest.mark.slow
+def test_equals_the_reference_on_every_raw_drawing(shared_quickdraw):
+    """Identical output, point for point, on all ~10,400 raw drawings of ../shared/quickdraw."""
+    drawings = raw_drawings(shared_quickdraw)
+    assert len(drawings) > 10000
+    differ = sum(simplify_strokes(d) != _reference_simplify(d) for d in drawings)
+    assert differ == 0
+
+
+@pytest.mark.parametrize("epsilon", [0.0, 0.5, 2.0, 8.0])
+def test_equals_the_reference_on_edge_cases(epsilon):
+    cases = [
+        RAW,
+        [[[5, 5, 5], [1, 1, 1]], [[0, 3], [0, 4]], [[2], [2]]],  # zero length, single point
+        [[[0, 10, 0, 10, 0], [0, 0, 0, 0, 0]]],  # back and forth: ends coincide
+        [[[0, 1e-9, 2e-9], [0, 0, 1e-9]], [[100, 100.5], [0, 0.25]]],
+        [[list(range(0, 300, 7)), [int(40 * np.sin(x / 9)) for x in range(0, 300, 7)]]],
+    ]
+    for case in cases:
+        assert simplify_strokes(case, epsilon) == _reference_simplify(case, epsilon)

@@ -1,0 +1,126 @@
+"""Open what `serve` serves: run folders, or one ensemble folder, without Keras where it can.
+
+`open_served(paths, lean=True)` reads each run's `config.json` and builds a `Run` whose Keras
+model is loaded only on first use (`Run.model`), so a run served from a cached ONNX export
+(`seqdoodle.serve.backends`) never imports TensorFlow. An ensemble folder (`ensemble.json`) is
+opened the same way: its members are checked against the sha256 recorded at the fit (as
+`seqdoodle.runs.ensemble.load_ensemble` does) and served as the models, pooled with the fitted
+weights. With `lean=False` (the Keras backend) folders are opened by `load_model`, with all its
+checks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seqdoodle.errors import DataFormatError, IntegrityError, MissingFileError
+
+
+def open_run(path, lean: bool = True):
+    """A `Run` of a run folder; with `lean`, its model is loaded only when first used.
+
+    Raises:
+        MissingFileError: no such folder, or no `model.keras` or `config.json`.
+        DataFormatError: a bad `config.json`.
+    """
+    from seqdoodle.runs.folder import Run, _read_config, load_run
+    from seqdoodle.runs.layout import RunLayout
+
+    if not lean:
+        return load_run(path)
+    path = Path(path)
+    if not path.is_dir():
+        raise MissingFileError(f"{path}: no such run folder")
+    layout = RunLayout(path)
+    for file in (layout.model, layout.config):
+        if not file.is_file():
+            raise MissingFileError(f"{file}: missing; not a complete run folder")
+    return Run(path, _read_config(layout.config))
+
+
+def open_ensemble(path, lean: bool = True):
+    """An `Ensemble` of an ensemble folder, its members opened by `open_run`.
+
+    Raises:
+        MissingFileError: no `ensemble.json`, or a member that is gone.
+        IntegrityError: a member's `model.keras` changed since the fit.
+        DataFormatError: a bad `ensemble.json`, or a member with other classes.
+    """
+    from seqdoodle.fileio import sha256_file
+    from seqdoodle.runs.ensemble import Ensemble, _member_folder, load_ensemble
+    from seqdoodle.runs.ensemble_folder import check_manifest
+    from seqdoodle.runs.layout import EnsembleLayout, RunLayout, _read_object
+
+    if not lean:
+        return load_ensemble(path)
+    path = Path(path)
+    manifest = EnsembleLayout(path).manifest
+    config = _read_object(manifest)
+    if config is None:
+        raise MissingFileError(f"{manifest}: missing; not an ensemble folder")
+    check_manifest(config, manifest)
+    members = {}
+    for entry in config["members"]:
+        name = entry["name"]
+        folder = _member_folder(path, entry)
+        if folder is None:
+            raise MissingFileError(
+                f"{manifest}: member {name!r} ({entry['path']}) is missing; "
+                "restore it or refit the ensemble"
+            )
+        model_file = RunLayout(folder).model
+        if not model_file.is_file():
+            raise MissingFileError(f"{manifest}: member {name!r}: {model_file} is missing")
+        sha = sha256_file(model_file)
+        if sha != entry["model_sha256"]:
+            raise IntegrityError(
+                f"{manifest}: member {name!r} ({model_file}) changed since the ensemble was "
+                "fitted (sha256 differs); refit it with `seqdoodle ensemble`"
+            )
+        run = open_run(folder)
+        run._serve_sha256 = sha  # the ONNX cache key, already computed
+        if sorted(run.classes) != sorted(config["classes"]):
+            raise DataFormatError(
+                f"{manifest}: member {name!r} ({folder}) has {len(run.classes)} classes that "
+                f"differ from the ensemble's {len(config['classes'])}"
+            )
+        members[name] = run
+    return Ensemble(path, config, members)
+
+
+def is_ensemble_folder(path) -> bool:
+    """Whether `path` holds an `ensemble.json`."""
+    from seqdoodle.runs.layout import EnsembleLayout
+
+    return EnsembleLayout(path).manifest.is_file()
+
+
+def open_served(paths, lean: bool = True):
+    """`(runs, names, ensemble or None)` to serve from run folders or one ensemble folder.
+
+    Args:
+        paths: list of str or PathLike. Run folders, or a single ensemble folder.
+        lean: bool. Open runs without loading Keras models (`open_run`). Defaults to True.
+
+    Raises:
+        DataFormatError: an ensemble folder among other folders.
+        MissingFileError, IntegrityError: as `open_run` and `open_ensemble`.
+
+    Example:
+    >>> runs, names, ensemble = open_served(["ens"])  # doctest: +SKIP
+    >>> names, ensemble.pool  # doctest: +SKIP
+    (['cnn', 'rnn', 'timecnn'], 'log')
+    """
+    from seqdoodle.serve.engine import run_names
+
+    paths = list(paths)
+    ensembles = [p for p in paths if is_ensemble_folder(p)]
+    if ensembles and len(paths) > 1:
+        raise DataFormatError(
+            f"{ensembles[0]}: an ensemble folder is served alone (its members are the models); "
+            "give it without other folders"
+        )
+    if ensembles:
+        ensemble = open_ensemble(ensembles[0], lean)
+        return list(ensemble.members.values()), list(ensemble.members), ensemble
+    return [open_run(p, lean) for p in paths], run_names(paths), None
