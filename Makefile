@@ -26,7 +26,7 @@ PIP := $(VENV_PY) -m pip
 STAMP_CORE := $(VENV)/.installed-core
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: help compare test venv lock wheel-smoke clean
+.PHONY: help compare test venv web-deps lock wheel-smoke clean
 
 help:
 	@sed -n '2,9s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
@@ -78,10 +78,22 @@ compare test: export VIRTUAL_ENV := $(abspath $(VENV))
 compare: $(STAMP_CORE)
 	seqdoodle compare $(COMPARE_ARGS)
 
-test: $(STAMP_DEV)
+test: $(STAMP_DEV) web-deps
 	ruff check .
 	lint-imports
 	python -m pytest -q -rs $(PYTEST_ARGS)
+
+# web/'s pinned npm packages (esbuild, onnxruntime-web) from its lock file, for the test that
+# rebuilds the shipped browser bundle; without npm that test skips (and fails under CI).
+WEB_STAMP := web/node_modules/.installed
+web-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+	    $(MAKE) --no-print-directory $(WEB_STAMP); \
+	else echo "npm not found: the web/ bundle tests will skip (under CI they fail)"; fi
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # Refresh constraints.txt: for each of LOCK_PYTHONS a fresh temporary venv, `pip install -e .[dev]`
 # unpinned (the newest releases the ranges in pyproject.toml allow), `pip freeze`; the pin sets are
@@ -178,4 +190,4 @@ endef
 export WHEEL_CHECK
 
 clean:
-	rm -rf $(VENV) build dist seqdoodle.egg-info
+	rm -rf $(VENV) build dist seqdoodle.egg-info web/node_modules

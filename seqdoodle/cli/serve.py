@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from seqdoodle.cli.app import app, handle_errors, import_tensorflow_quietly
+from seqdoodle.cli.app import app, handle_errors
+from seqdoodle.serve.batcher import MAX_QUEUE
 
 
 @app.command("serve")
@@ -34,6 +35,15 @@ def serve_command(
         int, typer.Option(min=1, help="Server processes, each with its own copy of the models.")
     ] = 1,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
+    max_queue: Annotated[
+        int,
+        typer.Option(
+            "--max-queue",
+            min=1,
+            help="Most drawings in progress per worker; beyond it /predict answers 503 with "
+            "Retry-After at once (latency stays about N / requests per second).",
+        ),
+    ] = MAX_QUEUE,
 ) -> None:
     """Serve runs: POST /predict (JSON), a drawing page at /, API docs at /docs.
 
@@ -47,7 +57,7 @@ def serve_command(
 
     if backend not in BACKENDS:
         raise DataFormatError(f"unknown --backend {backend!r}; choose {', '.join(BACKENDS)}")
-    import_tensorflow_quietly()
+    # TensorFlow is imported only where needed: a run without a cached ONNX export, or Keras.
 
     def ready(engine) -> None:
         shown = f"[{host}]" if ":" in host else host
@@ -72,4 +82,5 @@ def serve_command(
         workers=workers,
         access_log=access_log,
         ready=ready,
+        max_queue=max_queue,
     )

@@ -14,6 +14,7 @@ _EXPORTS = {
     "RUNTIMES": "seqdoodle.export.checks",
     "TOLERANCE": "seqdoodle.export.formats",
     "export_run": "seqdoodle.export.formats",
+    "export_web": "seqdoodle.export.web",
     "input_spec": "seqdoodle.export.raw_input",
     "raw_input_model": "seqdoodle.export.raw_input",
     "raw_inputs": "seqdoodle.export.raw_input",

@@ -1,0 +1,243 @@
+"""
+Title: The web bundle in headless Chromium: latency per guess, first load, size
+Description: `seqdoodle export RUN... --format web` served from a local static server and driven
+in Debian's headless Chromium: onnxruntime-web (wasm, one thread) in the page's Web Worker.
+
+Measured in one browser on this machine:
+
+1. **per guess**: `recognize()` round trips from the page's main thread (postMessage to the
+   worker, simplification, preprocessing, inference, pooling, the answer back) over `--n` real
+   raw drawings from `../shared/quickdraw/raw` (the first drawings of every class, in class
+   order), for each model alone (`recognize(d, {models: [name]})`) and for all models with
+   their ensemble; p50, p95, p99 and mean in ms after `--warmup` guesses. The worker's own time
+   (`in_worker`: simplification to pooling) and per model (preprocessing + inference) are
+   recorded beside it.
+2. **first load**: from navigation to the models being ready (`window.__readyMs`), in a fresh
+   browser context (empty cache) each of `--loads` times, from a local `http.server`.
+3. **size**: every file of the exported folder, the shipped bundle (`seqdoodle/web/dist`) and
+   the ONNX files.
+
+Run:
+    python -m experiments.bench.web --runs RUN1 RUN2 RUN3           # exports, then measures
+    python -m experiments.bench.web --site FOLDER                   # an exported folder
+    python -m experiments.bench.web --n 20 --loads 1 --out /tmp/web.json   # a functional check
+
+Writes `experiments/results/web_bundle.json` (or `--out`) with the command that remakes it.
+Targets (on trained 26-class runs): p95 per guess <= 20 ms for one model, <= 40 ms for an
+ensemble of three. Run it on a quiet machine: the figures are those of this machine's 2 cores.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from experiments.common import (
+    REPO,
+    RESULTS,
+    SHARED,
+    argument_parser,
+    command_line,
+    settings_of,
+    write_result,
+)
+
+DEFAULT_RUNS = [REPO / "tests" / "fixtures" / "runs_current" / k for k in ("cnn", "rnn", "timecnn")]
+TARGET_P95_MS = {"single": 20.0, "ensemble of three": 40.0}
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".wasm": "application/wasm",
+        ".js": "text/javascript",
+    }
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """A static server of `folder` on 127.0.0.1 in a thread, and its URL."""
+    handler = functools.partial(_Handler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def chromium() -> str:
+    for path in (os.environ.get("SEQDOODLE_CHROMIUM"), shutil.which("chromium")):
+        if path and Path(path).is_file():
+            return path
+    raise SystemExit("no Chromium found (install Debian's chromium or set SEQDOODLE_CHROMIUM)")
+
+
+def raw_drawings(shared: Path, n: int) -> list:
+    """The first `n` raw drawings taking one line of every class file in turn."""
+    files = sorted((shared / "raw").glob("*.ndjson"))
+    handles = [open(f, encoding="utf-8") for f in files]  # noqa: SIM115 - closed below
+    out: list = []
+    try:
+        while len(out) < n and handles:
+            for h in list(handles):
+                line = h.readline()
+                if not line:
+                    handles.remove(h)
+                    continue
+                out.append(json.loads(line)["drawing"])
+                if len(out) == n:
+                    break
+    finally:
+        for h in handles:
+            h.close()
+    if len(out) < n:
+        raise SystemExit(f"only {len(out)} raw drawings under {shared / 'raw'}; asked for {n}")
+    return out
+
+
+def stats(values) -> dict:
+    v = np.asarray(values, np.float64)
+    return {
+        "n": int(v.size),
+        "p50_ms": round(float(np.percentile(v, 50)), 3),
+        "p95_ms": round(float(np.percentile(v, 95)), 3),
+        "p99_ms": round(float(np.percentile(v, 99)), 3),
+        "mean_ms": round(float(v.mean()), 3),
+    }
+
+
+TIMED = """async ([drawings, models, warmup]) => {
+    const r = window.__recognizer, trips = [], inWorker = [], worker = {};
+    for (let i = 0; i < drawings.length + warmup; i++) {
+        const d = drawings[i % drawings.length];
+        const t = performance.now();
+        const answer = await r.recognize(d, {format: 'raw', topK: 3, models});
+        const ms = performance.now() - t;
+        if (i < warmup) continue;
+        trips.push(ms);
+        inWorker.push(answer.ms);
+        for (const [name, m] of Object.entries(answer.models)) {
+            if (m.ms !== undefined) (worker[name] = worker[name] || []).push(m.ms);
+        }
+    }
+    return {trips, inWorker, worker};
+}"""
+
+
+def measure(site: Path, drawings: list, warmup: int, loads: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    manifest = json.loads((site / "manifest.json").read_text("utf-8"))
+    names = [m["name"] for m in manifest["models"]]
+    server, url = serve(site)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+            try:
+                first = []
+                for _ in range(loads):
+                    context, _, ms = load_once(browser, url)
+                    first.append(ms)
+                    context.close()
+                context, page, _ = load_once(browser, url)
+                threads = page.evaluate("window.__recognizer.threads")
+                guesses = {}
+                for label, models in [*((n, [n]) for n in names), ("all", names)]:
+                    timed = page.evaluate(TIMED, [drawings, models, warmup])
+                    guesses[label] = {
+                        "models": models,
+                        "round_trip": stats(timed["trips"]),
+                        "in_worker": stats(timed["inWorker"]),
+                        "worker_ms_per_model": {k: stats(v) for k, v in timed["worker"].items()},
+                    }
+                context.close()
+                version = browser.version
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return {
+        "browser": f"Chromium {version} (headless)",
+        "backend": f"onnxruntime-web {manifest['runtime']['version']} wasm, {threads} thread(s)",
+        "models": {
+            m["name"]: {"kind": m["kind"], "classes": len(m["classes"])} for m in manifest["models"]
+        },
+        "per_guess": guesses,
+        "first_load_ms": {
+            "each": [round(x, 1) for x in first],
+            "median": round(float(np.median(first)), 1),
+        },
+    }
+
+
+def load_once(browser, url: str):
+    """A fresh context (no cache) loading the page: (context, page, ms to models ready)."""
+    context = browser.new_context()
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function("() => !!window.__recognizer", timeout=120_000)
+    return context, page, float(page.evaluate("window.__readyMs"))
+
+
+def sizes(site: Path) -> dict:
+    from seqdoodle.export.web import DIST
+
+    def folder(root: Path) -> dict:
+        files = {
+            p.relative_to(root).as_posix(): p.stat().st_size
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
+        }
+        return {"bytes": sum(files.values()), "files": files}  # fmt: skip
+
+    return {"exported_folder": folder(site), "shipped_bundle": folder(DIST)["bytes"]}
+
+
+def main(argv=None) -> None:
+    parser = argument_parser(__file__, __doc__)
+    parser.add_argument(
+        "--runs", nargs="+", type=Path, default=DEFAULT_RUNS, help="runs to export and measure"
+    )
+    parser.add_argument("--site", type=Path, help="an exported web folder (skips the export)")
+    parser.add_argument("--n", type=int, default=500, help="real raw drawings timed (>= 500)")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed guesses first")
+    parser.add_argument("--loads", type=int, default=5, help="first loads timed")
+    parser.add_argument("--shared", type=Path, default=SHARED)
+    parser.add_argument("--out", type=Path, default=RESULTS / "web_bundle.json")
+    args = parser.parse_args(argv)
+
+    drawings = raw_drawings(args.shared, args.n)
+    with tempfile.TemporaryDirectory() as tmp:
+        site = args.site
+        if site is None:
+            from seqdoodle.export.web import export_web
+
+            site = export_web(args.runs, Path(tmp) / "site").path
+        result = measure(site, drawings, args.warmup, args.loads)
+        result["size"] = sizes(site)
+    result["targets_p95_ms"] = TARGET_P95_MS
+    settings = settings_of(args, runs=None if args.site else [str(r) for r in args.runs])
+    path = write_result(args.out, result, command_line(__file__, argv), settings)
+    for label, g in result["per_guess"].items():
+        rt = g["round_trip"]
+        print(
+            f"{label:>10}: p50 {rt['p50_ms']:.2f} ms, p95 {rt['p95_ms']:.2f} ms ({rt['n']} guesses)"
+        )
+    print(f"first load: median {result['first_load_ms']['median']} ms; folder "
+          f"{result['size']['exported_folder']['bytes'] / 1e6:.1f} MB; wrote {path}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
