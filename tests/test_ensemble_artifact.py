@@ -95,7 +95,7 @@ def test_load_model_opens_either_folder_and_refuses_anything_else(trained, ensem
     assert isinstance(load_model(next(iter(runs.values()))), Run)
     with pytest.raises(MissingFileError) as e:
         load_model(tmp_path)
-    assert "neither a run folder" in one_line(e)
+    assert "nor an ensemble folder" in one_line(e)
     with pytest.raises(MissingFileError, match=r"no such run folder \(or ensemble folder\)"):
         load_model(tmp_path / "nothing")
 

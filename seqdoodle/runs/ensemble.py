@@ -209,8 +209,8 @@ def load_model(path: str | os.PathLike) -> Run | Ensemble:
     if RunLayout(path).config.is_file():
         return load_run(path)
     raise MissingFileError(
-        f"{path}: neither a run folder ({RunLayout.CONFIG} missing) nor an ensemble folder "
-        f"({EnsembleLayout.MANIFEST} missing)"
+        f"{RunLayout(path).config}: missing; not a complete run folder (nor an ensemble folder: "
+        f"{EnsembleLayout.MANIFEST} missing)"
     )
 
 
