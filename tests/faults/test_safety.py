@@ -70,6 +70,24 @@ def _code_text(text: str) -> str:
     return "".join(t.string for t in tokens if t.type not in skipped)
 
 
+def _own_load_model_names(tree: ast.AST) -> set[str]:
+    """Names bound to seqdoodle's `load_model`: imported from seqdoodle or defined here."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("seqdoodle"):
+            names |= {a.asname or a.name for a in node.names if a.name == "load_model"}
+        elif isinstance(node, ast.FunctionDef) and node.name == "load_model":
+            names.add(node.name)
+    return names
+
+
+def _calls_own_load_model(call: ast.Call, ours: set[str]) -> bool:
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id in ours
+    return isinstance(func, ast.Attribute) and ast.unparse(func.value).startswith("seqdoodle")
+
+
 def problems_in(text: str, name: str) -> list[str]:
     """What in one source file could run code from a loaded file.
 
@@ -99,7 +117,10 @@ def problems_in(text: str, name: str) -> list[str]:
         value = keyword(call, "allow_pickle")
         if value is not None and not (isinstance(value, ast.Constant) and value.value is False):
             problems.append(f"{name}:{call.lineno} load with allow_pickle={ast.unparse(value)}")
+    ours = _own_load_model_names(tree)
     for call in calls(tree, "load_model"):  # Keras: safe_mode=True, spelled out
+        if _calls_own_load_model(call, ours):
+            continue  # seqdoodle.load_model (a run or an ensemble folder), not Keras's
         value = keyword(call, "safe_mode")
         if not (isinstance(value, ast.Constant) and value.value is True):
             problems.append(f"{name}:{call.lineno} load_model without safe_mode=True")
@@ -127,6 +148,7 @@ def test_no_pickle_and_safe_keras_loading(path):
         "np.load(f, allow_pickle=flag)",
         "keras.saving.load_model(p)",
         "keras.saving.load_model(p, safe_mode=False)",
+        "from keras.saving import load_model\nload_model(p)",
         "keras.config.enable_unsafe_deserialization()",
         "kwargs = dict(allow_pickle = True)",
         # an Unpickler subclass that does not restrict find_class
