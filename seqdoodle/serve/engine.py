@@ -21,25 +21,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
-from pathlib import Path
 
 import numpy as np
 
 from seqdoodle.errors import DataFormatError
 from seqdoodle.serve.batcher import MAX_BATCH, MAX_QUEUE, Admission, MicroBatcher
-
-
-def run_names(paths) -> list[str]:
-    """A name per run: its folder name, made unique with `-2`, `-3`; `ensemble` is reserved."""
-    names: list[str] = []
-    for path in paths:
-        base = Path(path).resolve().name or "run"
-        name, i = base, 1
-        while name in names or name == "ensemble":
-            i += 1
-            name = f"{base}-{i}"
-        names.append(name)
-    return names
+from seqdoodle.serve.loading import run_names
 
 
 def bitmap_png(bitmap: np.ndarray) -> str:

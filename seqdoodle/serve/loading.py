@@ -111,7 +111,6 @@ def open_served(paths, lean: bool = True):
     >>> names, ensemble.pool  # doctest: +SKIP
     (['cnn', 'rnn', 'timecnn'], 'log')
     """
-    from seqdoodle.serve.engine import run_names
 
     paths = list(paths)
     ensembles = [p for p in paths if is_ensemble_folder(p)]
@@ -124,3 +123,16 @@ def open_served(paths, lean: bool = True):
         ensemble = open_ensemble(ensembles[0], lean)
         return list(ensemble.members.values()), list(ensemble.members), ensemble
     return [open_run(p, lean) for p in paths], run_names(paths), None
+
+
+def run_names(paths) -> list[str]:
+    """A name per run: its folder name, made unique with `-2`, `-3`; `ensemble` is reserved."""
+    names: list[str] = []
+    for path in paths:
+        base = Path(path).resolve().name or "run"
+        name, i = base, 1
+        while name in names or name == "ensemble":
+            i += 1
+            name = f"{base}-{i}"
+        names.append(name)
+    return names
