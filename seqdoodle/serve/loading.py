@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seqdoodle.errors import DataFormatError, IntegrityError, MissingFileError
+from seqdoodle.errors import DataFormatError, MissingFileError
 
 
 def open_run(path, lean: bool = True):
@@ -46,46 +46,14 @@ def open_ensemble(path, lean: bool = True):
         IntegrityError: a member's `model.keras` changed since the fit.
         DataFormatError: a bad `ensemble.json`, or a member with other classes.
     """
-    from seqdoodle.fileio import sha256_file
-    from seqdoodle.runs.ensemble import Ensemble, _member_folder, load_ensemble
-    from seqdoodle.runs.ensemble_folder import check_manifest
-    from seqdoodle.runs.layout import EnsembleLayout, RunLayout, _read_object
+    from seqdoodle.runs.ensemble import load_ensemble
 
     if not lean:
         return load_ensemble(path)
-    path = Path(path)
-    manifest = EnsembleLayout(path).manifest
-    config = _read_object(manifest)
-    if config is None:
-        raise MissingFileError(f"{manifest}: missing; not an ensemble folder")
-    check_manifest(config, manifest)
-    members = {}
-    for entry in config["members"]:
-        name = entry["name"]
-        folder = _member_folder(path, entry)
-        if folder is None:
-            raise MissingFileError(
-                f"{manifest}: member {name!r} ({entry['path']}) is missing; "
-                "restore it or refit the ensemble"
-            )
-        model_file = RunLayout(folder).model
-        if not model_file.is_file():
-            raise MissingFileError(f"{manifest}: member {name!r}: {model_file} is missing")
-        sha = sha256_file(model_file)
-        if sha != entry["model_sha256"]:
-            raise IntegrityError(
-                f"{manifest}: member {name!r} ({model_file}) changed since the ensemble was "
-                "fitted (sha256 differs); refit it with `seqdoodle ensemble`"
-            )
-        run = open_run(folder)
-        run._serve_sha256 = sha  # the ONNX cache key, already computed
-        if sorted(run.classes) != sorted(config["classes"]):
-            raise DataFormatError(
-                f"{manifest}: member {name!r} ({folder}) has {len(run.classes)} classes that "
-                f"differ from the ensemble's {len(config['classes'])}"
-            )
-        members[name] = run
-    return Ensemble(path, config, members)
+    ensemble = load_ensemble(path, open_run=open_run)  # checks each member's sha256 first
+    for name, run in ensemble.members.items():
+        run._serve_sha256 = ensemble.member_sha256[name]  # the ONNX cache key, already computed
+    return ensemble
 
 
 def is_ensemble_folder(path) -> bool:
