@@ -29,6 +29,7 @@ REGISTRY: dict[str, str] = {
     "cnn": "seqdoodle.kinds.cnn",
     "rnn": "seqdoodle.kinds.rnn",
     "timecnn": "seqdoodle.kinds.timecnn",
+    "transformer": "seqdoodle.kinds.transformer",
 }
 
 # The deprecated `compare(cnn_arch=..., rnn_arch=...)` keywords (and `--cnn-arch`/`--rnn-arch`):

@@ -17,6 +17,9 @@ _EXPORTS = {
     "build_bitmap_classifier": "seqdoodle.models.cnn",
     "build_stroke_classifier": "seqdoodle.models.rnn",
     "build_stroke_encoder": "seqdoodle.models.rnn",
+    "StrokeTransformer": "seqdoodle.models.transformer",
+    "build_transformer_classifier": "seqdoodle.models.transformer",
+    "build_transformer_encoder": "seqdoodle.models.transformer",
     "compile_classifier": "seqdoodle.models.task",
     "replace_head": "seqdoodle.models.task",
     "freeze_backbone": "seqdoodle.models.task",
@@ -27,6 +30,7 @@ def register_layers() -> None:
     """Import every module that registers serializable seqdoodle layers (before loading)."""
     importlib.import_module("seqdoodle.models.encoders")
     importlib.import_module("seqdoodle.models.layers")
+    importlib.import_module("seqdoodle.models.transformer")
 
 
 def __getattr__(name: str):

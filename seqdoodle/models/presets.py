@@ -129,6 +129,36 @@ BITMAP_ARCHS = {
 }
 
 # ---------------------------------------------------------------------------------------------
+# StrokeTransformer: (batch, time, features) raw stroke-3 rows -> (batch, 2 * dim).
+# ---------------------------------------------------------------------------------------------
+TRANSFORMER_ARCHS = {
+    "default": {
+        "dim": 128,  # width of every token
+        "heads": 4,  # attention heads (dim / heads per head)
+        "blocks": 3,  # pre-LayerNorm encoder blocks
+        "ffn_dim": 256,  # hidden width of each block's feed-forward layer
+        "stem_kernels": [5],  # kernel size of each Conv1D of the stem
+        "stem_strides": [2],  # stride of each: tokens = points / product of strides
+        "structure": True,  # stroke index and point index embeddings, absolute positions
+        "max_strokes": 32,  # stroke indices past this share the last embedding
+        "max_points": 256,  # point indices past this share the last embedding
+        "dropout": 0.1,  # after attention and feed-forward, before each residual sum
+    },
+    "small": {
+        "dim": 64,
+        "heads": 4,
+        "blocks": 2,
+        "ffn_dim": 128,
+        "stem_kernels": [5],
+        "stem_strides": [2],
+        "structure": True,
+        "max_strokes": 32,
+        "max_points": 256,
+        "dropout": 0.1,
+    },
+}
+
+# ---------------------------------------------------------------------------------------------
 # Frozen: the presets of configs saved with null settings. Never edit. (Those configs predate
 # dilations: their convolutions all have dilation 1.)
 # ---------------------------------------------------------------------------------------------

@@ -193,7 +193,7 @@ def test_an_ensemble_folder_is_served_with_its_fitted_weights(
     from seqdoodle.serve.app import create_app
     from seqdoodle.serve.engine import load_engine
 
-    weights = dict(zip(cached_runs, [0.6, 0.3, 0.1]))
+    weights = dict(zip(cached_runs, [0.5, 0.25, 0.15, 0.1]))  # one a kind
     _stand_in_ensemble(tmp_path / "ens", cached_runs, weights, pool)
     ensemble = load_model(tmp_path / "ens")
     engine = load_engine([tmp_path / "ens"], warm=False)
