@@ -225,6 +225,7 @@ def code_defaults() -> dict[tuple[str, ...], set[float]]:
     """(command path..., option) -> the numbers its help may quote as defaults, from the code."""
     import seqdoodle
     from seqdoodle.kinds import all_kinds
+    from seqdoodle.training.checks import DEFAULT_ALPHA, DEFAULT_TEMPERATURE
 
     train = seqdoodle.train
     prepare = inspect.signature(seqdoodle.prepare).parameters
@@ -240,6 +241,8 @@ def code_defaults() -> dict[tuple[str, ...], set[float]]:
             ("--patience", d.patience),
         ):
             table[("train", kind.name, option)] = _numbers([value])
+        table[("train", kind.name, "--distill-temperature")] = _numbers([DEFAULT_TEMPERATURE])
+        table[("train", kind.name, "--distill-alpha")] = _numbers([DEFAULT_ALPHA])
     train_limit = inspect.signature(train).parameters["time_limit"].default
     table[("compare", "--per-class")] = _numbers(
         [compare_module.DEMO_PER_CLASS, prepare["per_class"].default]

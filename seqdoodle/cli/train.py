@@ -30,6 +30,30 @@ InitFrom = Annotated[
         help="Start from this run's weights; a different class list gets a new head.",
     ),
 ]
+Teacher = Annotated[
+    Path | None,
+    typer.Option(
+        "--teacher",
+        help="Distil from this run or ensemble folder (same classes in the same order): "
+        "alpha x cross-entropy + (1 - alpha) x T^2 x KL to its softened probabilities.",
+    ),
+]
+DistillTemperature = Annotated[
+    float | None,
+    typer.Option(
+        "--distill-temperature",
+        help="Distillation temperature T (default 2; with --teacher).",
+    ),
+]
+DistillAlpha = Annotated[
+    float | None,
+    typer.Option(
+        "--distill-alpha",
+        min=0.0,
+        max=1.0,
+        help="Weight of the true labels' cross-entropy, 0..1 (default 0.5; with --teacher).",
+    ),
+]
 Freeze = Annotated[
     bool,
     typer.Option("--freeze-backbone", help="Train only the head (with --init-from)."),
@@ -66,6 +90,10 @@ def _run(kind: str, data, out, arch, time_limit, **options) -> None:
     """Train with the command's options (`arch` is the option's enum; time limit 0 = none)."""
     if options.get("freeze_backbone") and options.get("init_from") is None:
         raise usage_error("--freeze-backbone goes with --init-from (a trained run to start from)")
+    if options.get("teacher") is None and (
+        options.get("distill_temperature") is not None or options.get("distill_alpha") is not None
+    ):
+        raise usage_error("--distill-temperature and --distill-alpha go with --teacher")
     from seqdoodle.training import train
 
     run = train(kind, data, out, arch=arch.value, time_limit=time_limit or None, **options)
@@ -117,6 +145,9 @@ def _add_command(kind: ModelKind) -> None:
         seed: Seed = 0,
         init_from: InitFrom = None,
         freeze_backbone: Freeze = False,
+        teacher: Teacher = None,
+        distill_temperature: DistillTemperature = None,
+        distill_alpha: DistillAlpha = None,
         patience: Patience = None,
         time_limit: TimeLimit = 14.0,
         max_train: MaxTrain = None,

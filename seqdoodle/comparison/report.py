@@ -150,6 +150,7 @@ def write_compare_report(
             "latency_ms": reports[name].latency_ms,
             "training": job.training.get(name) or _stored_summary(run),
             "test_predictions": "reused from training" if name in job.reused else "predicted",
+            "teacher": _teacher_of(run, job.runs),
         }
         for name, run in job.runs.items()
     }
@@ -179,6 +180,17 @@ def write_compare_report(
     doc = report_document(reports, found.paired, extra, parts)
     write_report(out, reports, found.paired, figures=figures, sections=parts, doc=doc)
     return doc
+
+
+def _teacher_of(run, runs) -> dict | None:
+    """A distilled run's teacher (path, sha256, T, alpha), and its name here when compared too."""
+    recorded = (getattr(run, "config", None) or {}).get("distillation")
+    if not recorded:
+        return None
+    teacher = Path(recorded["teacher"]).resolve()
+    here = [n for n, r in runs.items() if Path(r.path).resolve() == teacher]
+    keys = ("teacher", "teacher_sha256", "temperature", "alpha", "confidence_temperature")
+    return {**{k: recorded.get(k) for k in keys}, "compared_as": here[0] if here else None}
 
 
 def _stored_summary(run) -> dict | None:

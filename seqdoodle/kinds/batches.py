@@ -188,6 +188,45 @@ class StrokeBatches(Batches):
         return tf.TensorSpec((None, None, width), tf.float32), tf.TensorSpec((None,), tf.int32)
 
 
+class SoftTargetBatches:
+    """Training `Batches` whose labels become `(b, 1 + C) float32`: the label, then soft targets.
+
+    Wraps a kind's `Batches` (same rows, inputs and order); for distillation
+    (`seqdoodle.training.distill`), whose loss and accuracy take either label shape.
+
+    Args:
+        inner: `Batches`. Its rows must all be in `rows`.
+        rows: `(n,) int` sorted dataset rows that `targets` belong to.
+        targets: `(n, C) float32` per-row soft targets.
+    """
+
+    def __init__(self, inner, rows, targets):
+        self.inner, self.rows = inner, np.asarray(rows)
+        self.targets = np.asarray(targets, np.float32)
+
+    def __getattr__(self, name):  # steps, ds, batch_indices, inputs, ... of the inner batches
+        return getattr(self.inner, name)
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def batch(self, e: int, i: int, rows):
+        x, y = self.inner.batch(e, i, rows)
+        soft = self.targets[np.searchsorted(self.rows, rows)]
+        return x, np.concatenate([np.asarray(y, np.float32)[:, None], soft], axis=1)
+
+    def signature(self):
+        import tensorflow as tf
+
+        x_spec, _ = self.inner.signature()
+        return x_spec, tf.TensorSpec((None, 1 + self.targets.shape[1]), tf.float32)
+
+    def dataset(self, start_epoch: int = 0, repeat: bool = False):
+        from seqdoodle.kinds.pipeline import batch_dataset
+
+        return batch_dataset(self, start_epoch=start_epoch, repeat=repeat)
+
+
 def _length_buckets(indices: np.ndarray, lengths: np.ndarray, n_buckets: int) -> list[np.ndarray]:
     """Group `indices` into up to `n_buckets` sorted groups of similar length (quantiles)."""
     from seqdoodle.strokes.padding import bucket_boundaries

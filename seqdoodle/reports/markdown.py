@@ -227,4 +227,10 @@ def _run_lines(doc: Mapping) -> list[str]:
     latency = doc.get("latency")
     if latency:
         lines += ["", f"Latency: {latency['note']}, over {latency['drawings']} test drawings."]
+    for name, info in doc["runs"].items():
+        t = info.get("teacher")
+        if t:
+            beside = f"`{t['compared_as']}` above" if t["compared_as"] else f"`{t['teacher']}`"
+            lines += ["", f"{name} is a student distilled from {beside} (T {t['temperature']:g}, "
+                          f"alpha {t['alpha']:g})."]  # fmt: skip
     return lines + [""]

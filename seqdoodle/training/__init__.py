@@ -19,7 +19,8 @@ history. A folder with `checkpoint/` but no state (stopped inside the first epoc
 `train` returns the run's `Run` (`seqdoodle.runs.folder`), its `summary` that of the call.
 
 Modules: `checks` (arguments), `state` (the checkpoint schema and crash recovery), `trainer`
-(the `Trainer` of one call), `schedule` (the learning rate and the time-limit plan), `cluster`,
+(the `Trainer` of one call), `schedule` (the learning rate and the time-limit plan), `distill`
+(training from a teacher's probabilities: the loss, the cached targets), `cluster`,
 `distribute` and `distribute_loop` (where training runs). The run folder's files are named in
 `seqdoodle.runs.layout`.
 """
@@ -61,6 +62,9 @@ def train(
     callbacks: list | None = None,
     strategy: str = "auto",
     precision: str = "float32",
+    teacher=None,
+    distill_temperature: float | None = None,
+    distill_alpha: float | None = None,
 ):
     """Train a model on a prepared dataset and write a run folder; rerun to resume.
 
@@ -102,6 +106,15 @@ def train(
             learning rate scales with them. Defaults to `"auto"`.
         precision: str. `"float32"`, `"mixed_float16"` or `"mixed_bfloat16"` (the softmax head
             stays float32). Defaults to `"float32"`.
+        teacher: path or None. A run or ensemble folder with the dataset's classes (same order)
+            to distil from (`seqdoodle.training.distill`): the loss becomes
+            `alpha * CE + (1 - alpha) * T^2 * KL(teacher_T || student_T)`. Its training-split
+            probabilities are predicted once and cached in `out`; a resumed run keeps its
+            teacher. Defaults to None (no distillation).
+        distill_temperature: float or None. T; None takes 2.0 (or the resumed run's).
+            Defaults to None.
+        distill_alpha: float or None. Weight of the true labels' cross-entropy, 0..1; None
+            takes 0.5 (or the resumed run's). Defaults to None.
 
     Returns:
         `Run` of the folder (`seqdoodle.runs.folder`): the best model, `history`, `metrics` and
@@ -116,7 +129,8 @@ def train(
     Raises:
         MissingFileError: `data` or `init_from` does not exist.
         DataFormatError: bad arguments, a dataset the kind cannot read (e.g. bitmaps only for
-            the stroke model), or `out` holds a run of another kind, architecture or dataset.
+            the stroke model), `out` holds a run of another kind, architecture, dataset or
+            teacher, or a teacher whose classes are not the dataset's.
 
     Example:
     >>> run = train(kind_names()[0], "DATASET", "runs/cnn", epochs=2)  # doctest: +SKIP
@@ -128,13 +142,19 @@ def train(
         kind, arch=arch, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
         init_from=init_from, freeze_backbone=freeze_backbone, patience=patience,
         max_train=max_train, time_limit=time_limit, progress=progress, callbacks=callbacks,
-        strategy=strategy, precision=precision,
+        strategy=strategy, precision=precision, teacher=teacher,
+        distill_temperature=distill_temperature, distill_alpha=distill_alpha,
     )  # fmt: skip
     say = Reporter(progress)
     ds = open_dataset(data)
     request.kind.check_dataset(ds)
     if not ds.counts()["train"]:
         raise DataFormatError(f"{ds.path}: the training split is empty; nothing to train on")
+    if request.teacher is not None:  # before anything is written: one line
+        from seqdoodle.training.checks import check_teacher_classes, teacher_identity
+
+        taught = teacher_identity(request.teacher)
+        check_teacher_classes(taught["classes"], ds.classes, request.teacher)
     out = Path(out)
     manifest_sha = sha256_file(ds.path / "manifest.json")
     from seqdoodle.training.distribute_loop import Distribution

@@ -1,13 +1,18 @@
 """The arguments of one `train` call: checked (one-line errors) and resolved against the kind;
-the dataset and the run to start from, opened."""
+the dataset and the run to start from, opened; the teacher to distil from, identified (its
+sha256 and classes, read without Keras) and resolved against a resumed run."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from seqdoodle.errors import DataFormatError
+from seqdoodle.errors import DataFormatError, MissingFileError
+from seqdoodle.fileio import sha256_file
 from seqdoodle.kinds import get_kind
 from seqdoodle.kinds.base import ModelKind
+from seqdoodle.runs.layout import EnsembleLayout, RunLayout
 
 
 @dataclass
@@ -32,6 +37,9 @@ class TrainRequest:
     callbacks: list = field(default_factory=list)
     strategy: str = "auto"
     precision: str = "float32"
+    teacher: object = None  # a run or ensemble folder to distil from (`training.distill`)
+    distill_temperature: float | None = None
+    distill_alpha: float | None = None
 
     @property
     def resolved_batch_size(self) -> int:
@@ -59,6 +67,9 @@ def check_request(
     callbacks=None,
     strategy="auto",
     precision="float32",
+    teacher=None,
+    distill_temperature=None,
+    distill_alpha=None,
 ) -> TrainRequest:
     """Check `train`'s arguments before anything is read or written; fill in the kind."""
     model_kind = get_kind(kind)
@@ -84,6 +95,9 @@ def check_request(
     if strategy not in STRATEGIES:
         raise DataFormatError(f"unknown strategy {strategy!r}; choose {', '.join(STRATEGIES)}")
     check_precision(precision)
+    check_distill_args(teacher, distill_temperature, distill_alpha)
+    if teacher is not None and strategy == "multiworker":
+        raise DataFormatError("distillation (teacher) does not run with the multiworker strategy")
     return TrainRequest(
         kind=model_kind,
         arch=arch,
@@ -100,6 +114,9 @@ def check_request(
         callbacks=list(callbacks or []),
         strategy=strategy,
         precision=precision,
+        teacher=teacher,
+        distill_temperature=None if distill_temperature is None else float(distill_temperature),
+        distill_alpha=None if distill_alpha is None else float(distill_alpha),
     )
 
 
@@ -131,3 +148,99 @@ def init_from_run(path, kind, classes: list[str], freeze: bool, say):
     if freeze:
         freeze_backbone(model)
     return model, source.input_config
+
+
+# ----------------------------------------------------------------------------- the teacher
+
+
+DEFAULT_TEMPERATURE = 2.0  # distillation: softening of teacher and student
+DEFAULT_ALPHA = 0.5  # distillation: weight of the true labels' cross-entropy
+
+
+def check_distill_args(teacher, temperature, alpha) -> None:
+    """Refuse bad distillation arguments with one line (None means the default or the run's)."""
+    if temperature is not None and not float(temperature) > 0:
+        raise DataFormatError(f"distill_temperature must be positive, got {temperature}")
+    if alpha is not None and not 0.0 <= float(alpha) <= 1.0:
+        raise DataFormatError(f"distill_alpha must be between 0 and 1, got {alpha}")
+    if teacher is None and (temperature is not None or alpha is not None):
+        raise DataFormatError("distill_temperature and distill_alpha go with teacher")
+
+
+def teacher_identity(path) -> dict:
+    """`{"path", "type", "sha256", "classes"}` of a teacher folder, read without Keras.
+
+    The sha256 is that of `model.keras` for a run and of `ensemble.json` for an ensemble (which
+    records the sha256 of every member's model, checked when it is loaded).
+    """
+    path = Path(path)
+    ens, run = EnsembleLayout(path).manifest, RunLayout(path)
+    if ens.is_file():
+        kind, file, meta = "ensemble", ens, ens
+    elif run.config.is_file() and run.model.is_file():
+        kind, file, meta = "run", run.model, run.config
+    else:
+        raise MissingFileError(f"{path}: not a run folder nor an ensemble folder (the teacher)")
+    try:
+        classes = json.loads(meta.read_text("utf-8"))["classes"]
+    except (ValueError, KeyError, TypeError):
+        raise DataFormatError(f"{meta}: no class list; not a usable teacher") from None
+    return {"path": str(path), "type": kind, "sha256": sha256_file(file), "classes": classes}
+
+
+def check_teacher_classes(teacher_classes, classes, where) -> None:
+    """One-line DataFormatError unless the teacher's classes are the dataset's, in order."""
+    teacher_classes, classes = list(teacher_classes), list(classes)
+    if teacher_classes == classes:
+        return
+    missing = [repr(c) for c in classes if c not in teacher_classes]
+    extra = [repr(c) for c in teacher_classes if c not in classes]
+    parts = [f"lacks {', '.join(missing)}"] * bool(missing)
+    parts += [f"has extra {', '.join(extra)}"] * bool(extra)
+    if not parts:
+        i = next(i for i, (a, b) in enumerate(zip(teacher_classes, classes)) if a != b)
+        parts = [f"same classes in another order (position {i}: {teacher_classes[i]!r}, "
+                 f"dataset {classes[i]!r})"]  # fmt: skip
+    what = "; ".join(parts)
+    raise DataFormatError(f"{where}: the teacher's classes differ from the dataset's: {what}")
+
+
+def resolve_teacher(teacher, temperature, alpha, stored_config, out, say) -> dict | None:
+    """This call's distillation: `{"teacher": teacher_identity, "temperature", "alpha"}` or None.
+
+    A fresh run (`stored_config` None) takes the arguments (None: the defaults). A resumed run
+    keeps its recorded teacher, temperature and alpha; a `teacher` given must be that teacher
+    (same sha256), and a run trained without one cannot gain one.
+    """
+    if stored_config is None:
+        if teacher is None:
+            return None
+        return {
+            "teacher": teacher_identity(teacher),
+            "temperature": float(temperature or DEFAULT_TEMPERATURE),
+            "alpha": float(DEFAULT_ALPHA if alpha is None else alpha),
+        }
+    recorded = stored_config.get("distillation")
+    if recorded is None:
+        if teacher is not None:
+            raise DataFormatError(
+                f"{out}: holds a run trained without a teacher; use another --out"
+            )
+        return None
+    ident = {"path": recorded["teacher"], "type": recorded.get("teacher_type", "run"),
+             "sha256": recorded["teacher_sha256"]}  # fmt: skip
+    if teacher is not None:
+        ident = teacher_identity(teacher)
+        if ident["sha256"] != recorded["teacher_sha256"]:
+            raise DataFormatError(
+                f"{out}: was distilled from another teacher ({recorded['teacher']}, sha256 "
+                f"{recorded['teacher_sha256'][:12]}...); use another --out"
+            )
+    ignored = [
+        f"{name} {value}"
+        for name, value in (("distill_temperature", temperature), ("distill_alpha", alpha))
+        if value is not None and float(value) != recorded[name.split("_")[1]]
+    ]
+    if ignored:
+        say(f"{out}: resuming with the run's distillation; ignored {', '.join(ignored)}")
+    return {"teacher": ident, "temperature": recorded["temperature"], "alpha": recorded["alpha"]}

@@ -74,6 +74,8 @@ class Trainer:
         self.epoch_train_seconds: list[float] = []  # per epoch of this call, without validation
         self.cycle_seconds: list[float] = []  # from one epoch's end (or the start) to the next
         self.progress_start, self.epochs_left, self.last_plan = 0.0, 1, 0.0
+        self.distill: dict | None = None  # this call's teacher, T and alpha (`training.distill`)
+        self.targets = None  # its `TeacherTargets`
 
     # -- set-up
 
@@ -86,6 +88,7 @@ class Trainer:
             from seqdoodle.training.distribute_loop import Distribution
 
             self.dist = Distribution.create("default", self.request.precision)
+        self._plan_distillation()
         model, config = self._fresh(keras) if self.state is None else self._resume(keras)
         self.config = config
         train_cfg = config["train"]
@@ -96,6 +99,11 @@ class Trainer:
         val_idx, test_idx = ds.indices("val"), ds.indices("test")
         self.n_test = len(test_idx)
         self.train_batches = self._batches(train_idx, train=True)
+        if self.distill is not None:  # training batches carry the soft targets, validation not
+            from seqdoodle.kinds.batches import SoftTargetBatches
+
+            soft = self.targets.soft_targets(self.distill["temperature"])
+            self.train_batches = SoftTargetBatches(self.train_batches, self.targets.rows, soft)
         self.val_batches = self._batches(val_idx, train=False) if len(val_idx) else None
         self.model = model
         if self.state["stop_reason"] is None and self.state["epoch"] < self.requested_epochs:
@@ -103,6 +111,15 @@ class Trainer:
         if self.state["stop_reason"] is None:
             self.state["stop_reason"] = "epochs"
         return self._finish(test_idx)
+
+    def _plan_distillation(self) -> None:
+        """The teacher (the request's, or the resumed run's) and its cached targets, or None."""
+        from seqdoodle.training.distill import plan_distillation
+
+        stored = self.state["config"] if self.state is not None else None
+        self.distill, self.targets = plan_distillation(
+            self.request, stored, self.ds, self.out, self.manifest_sha, self.say, self.dist
+        )
 
     def _batches(self, indices, train: bool):
         cfg, input_config = self.config["train"], self.config["input"]
@@ -150,6 +167,14 @@ class Trainer:
         self.dist.record(config["train"])
         with self.dist.strategy.scope():
             compile_classifier(model, self.dist.lr(config["train"]))
+            if self.distill is not None:
+                from seqdoodle.training.distill import compile_student, distillation_config
+
+                d = self.distill
+                compile_student(model, d["temperature"], d["alpha"])
+                config["distillation"] = distillation_config(
+                    d["teacher"], d["temperature"], d["alpha"], self.targets
+                )
         self.dist.sync_model(model)
         self.state = new_state(config, self.requested_epochs)
         self.resumed_from = 0
