@@ -5,6 +5,7 @@
 # install seqdoodle into it (editable) with every version pinned by constraints.txt; a second run
 # installs nothing unless pyproject.toml or constraints.txt changed. Extra arguments:
 #   make test PYTEST_ARGS="-k kinds"      make compare COMPARE_ARGS="--epochs 2"
+#   make test PYTEST_WORKERS=0            (the tests in one process)
 # Other targets: venv (set up only), lock (refresh constraints.txt), wheel-smoke (build the wheel,
 # install it outside the checkout and run it: what CI does), clean (remove .venv and build output).
 
@@ -12,6 +13,9 @@ PYTHON ?= python3
 VENV ?= .venv
 CONSTRAINTS ?= constraints.txt
 PYTEST_ARGS ?=
+# the tests run in 2 processes (pytest-xdist), one test file a process: a 2-core machine's other
+# core works while one test waits on a subprocess, a server or the browser
+PYTEST_WORKERS ?= 2
 COMPARE_ARGS ?=
 # the interpreters `make lock` resolves with (one pin set each, merged with python_version markers)
 LOCK_PYTHONS ?= $(PYTHON)
@@ -81,7 +85,7 @@ compare: $(STAMP_CORE)
 test: $(STAMP_DEV) web-deps
 	ruff check .
 	lint-imports
-	python -m pytest -q -rs $(PYTEST_ARGS)
+	python -m pytest -q -rs -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # web/'s pinned npm packages (esbuild, onnxruntime-web) from its lock file, for the test that
 # rebuilds the shipped browser bundle; without npm that test skips (and fails under CI).
@@ -149,9 +153,10 @@ for key in sorted(pins):
 endef
 export LOCK_MERGE
 
-# What CI does after `make test`: build the sdist and the wheel from it, install the wheel with the
-# pinned dependencies into a fresh venv outside the checkout, and run it from outside the checkout,
-# so the package data (class list, live page, web bundle) is proven to ship.
+# What CI does after `make test`: build the sdist and the wheel from it, install the wheel into a
+# fresh venv outside the checkout (its dependencies: the test venv's pinned ones, not installed a
+# second time) and run it from outside the checkout, so the package data (class list, live page,
+# web bundle) is proven to ship.
 wheel-smoke: $(STAMP_DEV)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	echo "Building the sdist and the wheel"; \
@@ -159,13 +164,28 @@ wheel-smoke: $(STAMP_DEV)
 	whl=$$(ls "$$tmp"/dist/*.whl); \
 	echo "Installing $$(basename "$$whl") into a fresh venv in $$tmp"; \
 	$(call make-venv,$$tmp/venv,$(PYTHON)); \
-	"$$tmp/venv/bin/python" -m pip install -q -c "$(abspath $(CONSTRAINTS))" --upgrade pip; \
-	"$$tmp/venv/bin/python" -m pip install -q -c "$(abspath $(CONSTRAINTS))" "$$whl"; \
+	"$$tmp/venv/bin/python" -c "$$SEE_DEPENDENCIES" "$(abspath $(VENV_PY))"; \
+	"$$tmp/venv/bin/python" -m pip install -q --no-deps "$$whl"; \
+	"$$tmp/venv/bin/python" -m pip install -c "$(abspath $(CONSTRAINTS))" --dry-run "$$whl" > "$$tmp/deps.txt"; \
+	if grep -q "Would install" "$$tmp/deps.txt" && ! grep -q "Would install seqdoodle-[^ ]*$$" "$$tmp/deps.txt"; then \
+	    cat "$$tmp/deps.txt"; echo "the wheel's requirements are not met by the pinned set"; exit 1; fi; \
 	{ git ls-files -- seqdoodle 2>/dev/null || true; } | grep -v -E '\.py$$' > "$$tmp/data-files.txt" || true; \
 	cd "$$tmp"; \
 	echo "+ seqdoodle --help"; "$$tmp/venv/bin/seqdoodle" --help > help.txt; \
 	echo "+ seqdoodle classes"; "$$tmp/venv/bin/seqdoodle" classes > classes.txt; head -n 3 classes.txt; \
 	"$$tmp/venv/bin/python" -c "$$WHEEL_CHECK" "$(CURDIR)" data-files.txt classes.txt
+
+# The fresh venv sees the test venv's pinned packages (their site-packages appended to its path by
+# a .pth file: a plain path, so the editable install of the checkout stays invisible); the wheel
+# itself goes into the fresh venv, and `pip install --dry-run` proves the pins meet its requirements.
+define SEE_DEPENDENCIES
+import pathlib, subprocess, sys, sysconfig
+theirs = subprocess.run([sys.argv[1], "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                        check=True, capture_output=True, text=True).stdout.strip()
+ours = pathlib.Path(sysconfig.get_paths()["purelib"])
+(ours / "zz-pinned-dependencies.pth").write_text(theirs + "\n")
+endef
+export SEE_DEPENDENCIES
 
 define WHEEL_CHECK
 import importlib.resources, pathlib, sys
