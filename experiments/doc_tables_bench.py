@@ -1,7 +1,9 @@
 """The docs' tables and figures of the benchmarks: reading, formats, speed, memory, precision,
-serving (see `experiments.doc_tables`)."""
+serving, the web bundle (see `experiments.doc_tables`)."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from experiments.doc_tables import (
     figure,
@@ -13,6 +15,7 @@ from experiments.doc_tables import (
     value,
     whole,
 )
+from seqdoodle.errors import MissingFileError
 from seqdoodle.kinds import get_kind
 from seqdoodle.reports.format import pct
 
@@ -337,22 +340,28 @@ def precision_load() -> str:
 # ----------------------------------------------------------------------------- serving
 
 
+def _serve_row(s: dict, label: str) -> list:
+    return [
+        f"{label}: `--workers {s['workers']}`, backend `{s['backend']}`, {s['clients']} clients",
+        f"{s['load_average_1min']:.1f}",
+        whole(s["requests"]),
+        s["errors"],
+        whole(s["requests_per_s"]),
+        f"{s['latency_ms']['p50']:.1f}",
+        f"{s['latency_ms']['p95']:.1f}",
+        f"{s['latency_ms']['p99']:.1f}",
+        f"{s['server_cpu_ms_per_request']:.1f}",
+    ]
+
+
 @table
 def serve_speed() -> str:
-    s = load(BENCH)["serve"]
-    rows = [
-        [
-            f"`--workers {s['workers']}`, backend `{s['backend']}`, {s['clients']} clients",
-            f"{s['load_average_1min']:.1f}",
-            whole(s["requests"]),
-            s["errors"],
-            whole(s["requests_per_s"]),
-            f"{s['latency_ms']['p50']:.1f}",
-            f"{s['latency_ms']['p95']:.1f}",
-            f"{s['latency_ms']['p99']:.1f}",
-            f"{s['server_cpu_ms_per_request']:.1f}",
-        ]
-    ]
+    data = load(BENCH)
+    rows = [_serve_row(data["serve"], "today's server")]
+    keys = ("serve",)
+    if "serve_before" in data:  # the same load on the code before lean serving, same machine
+        rows.insert(0, _serve_row(data["serve_before"], "before lean serving (7503f85)"))
+        keys = ("serve_before", "serve")
     header = [
         "server",
         "load",
@@ -364,7 +373,7 @@ def serve_speed() -> str:
         "p99 ms",
         "server CPU ms / request",
     ]
-    return markdown(header, rows, (BENCH, ("serve",)))
+    return markdown(header, rows, (BENCH, keys))
 
 
 @figure
@@ -375,3 +384,219 @@ def serve_summary() -> str:
         f"p95 {s['latency_ms']['p95']:.1f} ms, {s['errors'] or 'no'} errors in "
         f"{whole(s['requests'])} requests"
     )
+
+
+def _section(key: str, command: str) -> dict:
+    """`benchmarks.json[key]`, or one line naming the command that measures it.
+
+    Raises:
+        MissingFileError: the file, or its section `key`, is missing.
+    """
+    data = load(BENCH)
+    if key not in data:
+        raise MissingFileError(f"{BENCH} has no '{key}' section yet; run `{command}`")
+    return data[key]
+
+
+OVERLOAD_COMMAND = "python -m experiments.bench.serve --clients 64 --requests 6000 --workers 2"
+STARTUP_COMMAND = "python -m experiments.bench.serve --startup --repeat 3 --workers 2"
+
+
+@table
+def serve_overload() -> str:
+    s = _section("serve_overload", OVERLOAD_COMMAND)
+    limit = f"`--max-queue {s['max_queue']}`" if s.get("max_queue") else "default `--max-queue`"
+    waits = "wait `Retry-After`" if s["client_waits_retry_after"] else "retry at once"
+    after = s["normal_request_after"]
+    rss = s["rss_mb"]
+    rows = [
+        [
+            f"`--workers {s['workers']}`, {limit}; {s['clients']} clients that {waits}",
+            f"{s['load_average_1min']:.1f}",
+            whole(s["requests"]),
+            whole(s["requests_per_s"]),
+            two(s["latency_ms"]["p50"], s["latency_ms"]["p95"], 1),
+            whole(s["refused_503"]),
+            f"{s['refused_ms_p95']:.1f}",
+            s["errors"],
+            f"{rss['before']:.0f} / {rss['after']:.0f}",
+            f"{after['status']} in {after['ms']:.0f} ms",
+        ]
+    ]
+    header = [
+        "server and load",
+        "load",
+        "answered",
+        "answered/s",
+        "answered p50 / p95 ms",
+        "503s",
+        "503 p95 ms",
+        "other errors",
+        "RSS MB before / after",
+        "next request",
+    ]
+    return markdown(header, rows, (BENCH, ("serve_overload",)))
+
+
+@figure
+def serve_overload_summary() -> str:
+    s = _section("serve_overload", OVERLOAD_COMMAND)
+    return (
+        f"{whole(s['requests'])} requests answered with p95 {s['latency_ms']['p95']:.1f} ms and "
+        f"{whole(s['refused_503'])} refused at once with 503 from {s['clients']} clients, "
+        f"resident memory {s['rss_mb']['before']:.0f} MB before and {s['rss_mb']['after']:.0f} "
+        "MB after"
+    )
+
+
+@table
+def serve_startup() -> str:
+    s = _section("serve_startup", STARTUP_COMMAND)
+    cold = float(np.median(s["cold_s"]))
+    rows = []
+    for key, label in (
+        ("cold_s", "no ONNX cache: each worker exports with TensorFlow"),
+        ("cached_s", "ONNX cached in the run folders: onnxruntime only, no TensorFlow"),
+    ):
+        median = float(np.median(s[key]))
+        rows.append(
+            [
+                label,
+                f"{median:.1f}",
+                ", ".join(f"{x:.1f}" for x in s[key]),
+                f"{cold / median:.1f}x",
+            ]
+        )
+    header = [
+        f"`seqdoodle serve` CNN + stroke run, `--workers {s['workers']}`, load "
+        f"{s['load_average_1min']:.1f}",
+        "seconds to the first answer (median)",
+        "each start",
+        "faster than cold",
+    ]
+    return markdown(header, rows, (BENCH, ("serve_startup",)))
+
+
+# ----------------------------------------------------------------------------- the web bundle
+
+WEB = "web_bundle.json"
+WEB_COMMAND = "python -m experiments.bench.web --runs RUN1 RUN2 RUN3"
+
+
+def _web() -> dict:
+    """`web_bundle.json`, or one line naming the command that makes it."""
+    try:
+        return load(WEB)
+    except MissingFileError as e:
+        raise MissingFileError(f"{e}; run `{WEB_COMMAND}`") from None
+
+
+def _guess_label(label: str, d: dict) -> str:
+    models = d["models"]
+    if label in models:
+        return f"`{label}` ({get_kind(models[label]['kind']).title}) alone"
+    n = len(d["per_guess"][label]["models"])
+    return f"all {n} and their ensemble"
+
+
+@table
+def web_speed() -> str:
+    d = _web()
+    targets = d["targets_p95_ms"]
+    rows = []
+    for label, g in d["per_guess"].items():
+        trip, worker = g["round_trip"], g["in_worker"]
+        target = {1: targets["single"], 3: targets.get("ensemble of three")}.get(len(g["models"]))
+        rows.append(
+            [
+                _guess_label(label, d),
+                whole(trip["n"]),
+                f"{trip['p50_ms']:.1f}",
+                f"{trip['p95_ms']:.1f}",
+                f"{trip['p99_ms']:.1f}",
+                f"{worker['p50_ms']:.1f}",
+                "" if target is None else f"{target:g}",
+            ]
+        )
+    header = [
+        "per guess, real raw drawings",
+        "guesses",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "in the worker, p50 ms",
+        "target p95 ms",
+    ]
+    return markdown(header, rows, WEB)
+
+
+@figure
+def web_setting() -> str:
+    d = _web()
+    classes = sorted({m["classes"] for m in d["models"].values()})
+    return (
+        f"{d['browser']}, {d['backend']}, on {d['machine']['cores']} cores; models of "
+        f"{' and '.join(map(str, classes))} classes"
+    )
+
+
+def _mb(n_bytes: float) -> str:
+    return f"{n_bytes / 1e6:.1f} MB"
+
+
+@figure
+def web_load() -> str:
+    d = _web()
+    files = d["size"]["exported_folder"]["files"]
+    wasm = sum(v for k, v in files.items() if k.endswith(".wasm"))
+    onnx = sum(v for k, v in files.items() if k.endswith(".onnx"))
+    js = sum(v for k, v in files.items() if k.endswith(".js"))
+    loads = d["first_load_ms"]["each"]
+    return (
+        f"{d['first_load_ms']['median'] / 1000:.1f} s (median of {len(loads)} loads in a fresh "
+        f"browser context, from navigation to the models being ready); the folder is "
+        f"{_mb(d['size']['exported_folder']['bytes'])}: onnxruntime-web's wasm {_mb(wasm)}, "
+        f"the JavaScript {_mb(js)}, the ONNX models {_mb(onnx)}"
+    )
+
+
+@figure
+def web_summary() -> str:
+    d = _web()
+    everything = max(d["per_guess"].values(), key=lambda g: len(g["models"]))
+    return (
+        f"p95 {everything['round_trip']['p95_ms']:.0f} ms a guess for "
+        f"{len(everything['models'])} models and their ensemble in headless Chromium on "
+        f"{d['machine']['cores']} cores, ready {d['first_load_ms']['median'] / 1000:.1f} s after "
+        f"the page is opened, {_mb(d['size']['exported_folder']['bytes'])} in all"
+    )
+
+
+AGREEMENT = "web_agreement.json"
+
+
+@table
+def web_agreement() -> str:
+    d = load(AGREEMENT)
+    n = d["drawings"]
+    rows = []
+    for name, a in d["agreement"].items():
+        label = f"`{name}`" + (f" ({get_kind(d['models'][name]['kind']).title})"
+                               if name in d["models"] else " (the page's pool)")  # fmt: skip
+        rows.append(
+            [
+                label,
+                whole(a["drawings"]),
+                pct(a["top1_agreement"], 2),
+                pct(a["probabilities_within_tol"], 2),
+                f"{a['max_abs_diff']:.1e}",
+            ]
+        )
+    header = [
+        f"model ({whole(n['raw'])} raw + {whole(n['simplified'])} simplified drawings)",
+        "drawings",
+        "same top-1 as predict",
+        f"probabilities within {d['tolerance']:g}",
+        "largest difference",
+    ]
+    return markdown(header, rows, AGREEMENT)

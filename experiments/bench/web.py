@@ -29,6 +29,7 @@ ensemble of three. Run it on a quiet machine: the figures are those of this mach
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -134,39 +135,46 @@ TIMED = """async ([drawings, models, warmup]) => {
 }"""
 
 
-def measure(site: Path, drawings: list, warmup: int, loads: int) -> dict:
+@contextlib.contextmanager
+def browser_on(site: Path):
+    """`(browser, url)`: headless Chromium and `site` served on 127.0.0.1, both closed after."""
     from playwright.sync_api import sync_playwright
 
-    manifest = json.loads((site / "manifest.json").read_text("utf-8"))
-    names = [m["name"] for m in manifest["models"]]
     server, url = serve(site)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
             try:
-                first = []
-                for _ in range(loads):
-                    context, _, ms = load_once(browser, url)
-                    first.append(ms)
-                    context.close()
-                context, page, _ = load_once(browser, url)
-                threads = page.evaluate("window.__recognizer.threads")
-                guesses = {}
-                for label, models in [*((n, [n]) for n in names), ("all", names)]:
-                    timed = page.evaluate(TIMED, [drawings, models, warmup])
-                    guesses[label] = {
-                        "models": models,
-                        "round_trip": stats(timed["trips"]),
-                        "in_worker": stats(timed["inWorker"]),
-                        "worker_ms_per_model": {k: stats(v) for k, v in timed["worker"].items()},
-                    }
-                context.close()
-                version = browser.version
+                yield browser, url
             finally:
                 browser.close()
     finally:
         server.shutdown()
         server.server_close()
+
+
+def measure(site: Path, drawings: list, warmup: int, loads: int) -> dict:
+    manifest = json.loads((site / "manifest.json").read_text("utf-8"))
+    names = [m["name"] for m in manifest["models"]]
+    with browser_on(site) as (browser, url):
+        first = []
+        for _ in range(loads):
+            context, _, ms = load_once(browser, url)
+            first.append(ms)
+            context.close()
+        context, page, _ = load_once(browser, url)
+        threads = page.evaluate("window.__recognizer.threads")
+        guesses = {}
+        for label, models in [*((n, [n]) for n in names), ("all", names)]:
+            timed = page.evaluate(TIMED, [drawings, models, warmup])
+            guesses[label] = {
+                "models": models,
+                "round_trip": stats(timed["trips"]),
+                "in_worker": stats(timed["inWorker"]),
+                "worker_ms_per_model": {k: stats(v) for k, v in timed["worker"].items()},
+            }
+        context.close()
+        version = browser.version
     return {
         "browser": f"Chromium {version} (headless)",
         "backend": f"onnxruntime-web {manifest['runtime']['version']} wasm, {threads} thread(s)",
@@ -181,10 +189,22 @@ def measure(site: Path, drawings: list, warmup: int, loads: int) -> dict:
     }
 
 
-def load_once(browser, url: str):
-    """A fresh context (no cache) loading the page: (context, page, ms to models ready)."""
+def load_once(browser, url: str, blocked: list | None = None):
+    """A fresh context (no cache) loading the page: (context, page, ms to models ready).
+
+    Every request outside `url` is aborted (and appended to `blocked` when given).
+    """
     context = browser.new_context()
-    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
+
+    def route(r):
+        if r.request.url.startswith(url):
+            r.continue_()
+        else:
+            if blocked is not None:
+                blocked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
     page = context.new_page()
     page.goto(url)
     page.wait_for_function("() => !!window.__recognizer", timeout=120_000)
