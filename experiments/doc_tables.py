@@ -13,7 +13,8 @@ quoted in running text:
 
 What lies between two markers is what the function of that name returns (registered with
 `@table` or `@figure`: `experiments.doc_tables_studies` for the studies,
-`experiments.doc_tables_bench` for the benchmarks); nobody edits it by hand. A table ends with
+`experiments.doc_tables_bench` for the benchmarks, `experiments.doc_tables_serve` for serving);
+nobody edits it by hand. A table ends with
 a line naming its JSON files and the commands that remake them (read from each file's `command`
 field, so the line stays true when the file is remade).
 
@@ -44,7 +45,11 @@ BLOCK = re.compile(r"<!-- (table|figure):([a-z0-9_]+) -->(.*?)<!-- /\1:\2 -->", 
 OPENING = re.compile(r"<!-- (table|figure):([a-z0-9_]+) -->")
 TABLES: dict = {}  # marker name -> function returning the table's markdown
 FIGURES: dict = {}  # marker name -> function returning a figure's text (one line)
-MAKERS = ("experiments.doc_tables_studies", "experiments.doc_tables_bench")
+MAKERS = (
+    "experiments.doc_tables_studies",
+    "experiments.doc_tables_bench",
+    "experiments.doc_tables_serve",
+)
 
 
 def table(fn):

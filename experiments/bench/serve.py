@@ -10,11 +10,13 @@ first. Bodies are real raw drawings from ../shared/quickdraw/raw (`format: raw`)
 is simplified, rendered and predicted by both models. Prints p50/p95/p99 latency and requests/s
 and merges them into experiments/results/benchmarks.json under "serve" (other keys are kept).
 
-Overload (`--clients 64`, more clients than `serve --max-queue` admits): the server answers what
-it can and refuses the rest at once with 503 and `Retry-After` (a client waits that long, or not
-at all with `--hammer`). It records the answered requests, the 503s, other errors, p95 of the
-answered ones, the server's RSS (its process tree, /proc VmRSS) before and after, and whether a
-normal request is answered right after; saved under "serve_overload".
+Overload (`--clients 64`, more clients than the server admits within `serve --max-wait-ms`): the
+server answers what it can and refuses the rest at once with 503 and `Retry-After` (a client waits
+that long, or not at all with `--hammer`). It records the answered requests, the 503s, other
+errors, p95 of the answered ones, the server's RSS (its process tree, /proc VmRSS) before and
+after, and whether a normal request is answered right after; saved under "serve_overload"
+(`--section` names another section, e.g. `serve_overload_count` for the count-only limit,
+`--max-wait-ms 0`).
 
 Start-up (`--startup`): the seconds from starting `seqdoodle serve` to its first answered
 `POST /predict`, cold (copies of the runs without their cached ONNX export, so every worker
@@ -276,6 +278,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--epochs", type=int, default=2, help="epochs of the runs it trains")
     parser.add_argument("--work", type=Path, default=WORK / "bench_serve", help="runs it trains")
     parser.add_argument("--max-queue", type=int, help="serve --max-queue (default: its own)")
+    parser.add_argument("--max-wait-ms", type=float, help="serve --max-wait-ms (default: its own)")
     parser.add_argument(
         "--hammer", action="store_true", help="retry a 503 at once, not after its Retry-After"
     )
@@ -284,6 +287,9 @@ def main(argv=None) -> dict:
     )
     parser.add_argument("--repeat", type=int, default=3, help="--startup: starts of each kind")
     parser.add_argument("--no-save", action="store_true", help="print only")
+    parser.add_argument(
+        "--section", help="section of benchmarks.json (default: serve, or serve_overload)"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= 256:
         parser.error("--clients must be within 1..256")
@@ -318,6 +324,8 @@ def main(argv=None) -> dict:
     ]
     if args.max_queue is not None:
         cmd += ["--max-queue", str(args.max_queue)]
+    if args.max_wait_ms is not None:
+        cmd += ["--max-wait-ms", str(args.max_wait_ms)]
     wait = not args.hammer
     refused: list = []
     proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
@@ -372,6 +380,7 @@ def main(argv=None) -> dict:
         section["refused_ms_p95"] = round(float(np.percentile(np.asarray(refused or [0]), 95)), 2)
         section["client_waits_retry_after"] = wait
         section["max_queue"] = args.max_queue
+        section["max_wait_ms"] = args.max_wait_ms
         section["rss_mb"] = {
             "before": rss_before,
             "after": rss_after,
@@ -383,7 +392,7 @@ def main(argv=None) -> dict:
         print(f"first error: {errors[0]}", file=sys.stderr)
     if not args.no_save:
         overload = args.clients > OVERLOAD_CLIENTS
-        merge_results(section, key="serve_overload" if overload else "serve")
+        merge_results(section, key=args.section or ("serve_overload" if overload else "serve"))
     return section
 
 

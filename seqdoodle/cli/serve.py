@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from seqdoodle.cli.app import app, handle_errors
-from seqdoodle.serve.batcher import MAX_QUEUE
+from seqdoodle.serve.batcher import MAX_QUEUE, MAX_WAIT_MS
 
 
 @app.command("serve")
@@ -40,10 +40,19 @@ def serve_command(
         typer.Option(
             "--max-queue",
             min=1,
-            help="Most drawings in progress per worker; beyond it /predict answers 503 with "
-            "Retry-After at once (latency stays about N / requests per second).",
+            help="Most drawings in progress per worker, whatever their wait; beyond it /predict "
+            "answers 503 with Retry-After at once.",
         ),
     ] = MAX_QUEUE,
+    max_wait_ms: Annotated[
+        float,
+        typer.Option(
+            "--max-wait-ms",
+            min=0,
+            help="Most expected milliseconds in the server for a new drawing (requests in "
+            "progress x measured seconds per request); beyond it 503 at once. 0: off.",
+        ),
+    ] = MAX_WAIT_MS,
 ) -> None:
     """Serve runs: POST /predict (JSON), a drawing page at /, API docs at /docs.
 
@@ -83,4 +92,5 @@ def serve_command(
         access_log=access_log,
         ready=ready,
         max_queue=max_queue,
+        max_wait_ms=max_wait_ms,
     )

@@ -9,8 +9,9 @@ GET  /health    {"status": "ok", "models": [...], "ensemble": {"weighting", ...}
 GET  /docs      OpenAPI documentation (FastAPI's own page)
 ```
 Every error is a JSON object `{"error": "<one line>"}` with a 4xx status, or 503 with a
-`Retry-After` header when the server already holds `--max-queue` drawings (refused before the body
-is parsed; see `seqdoodle.serve.batcher`). No route reads a file chosen by the request: the page is
+`Retry-After` header when a new drawing's expected wait is over `--max-wait-ms` or the server
+already holds `--max-queue` drawings (refused before the body is parsed; see
+`seqdoodle.serve.batcher`). No route reads a file chosen by the request: the page is
 read once from the package at start-up.
 """
 
@@ -201,7 +202,7 @@ def create_app(engine):
     )
     async def predict(request: Request):
         body = await _read_body(request)
-        with engine.admission:  # Overloaded (503) when --max-queue drawings are in progress
+        with engine.admission.admit():  # Overloaded (503): over --max-wait-ms or --max-queue
             req = parse_predict(body)
             try:
                 answer = await engine.predict_async(
@@ -249,7 +250,7 @@ def app_from_env():
     import os
 
     from seqdoodle.models.runtime import quiet_tensorflow
-    from seqdoodle.serve.batcher import MAX_QUEUE
+    from seqdoodle.serve.batcher import MAX_QUEUE, MAX_WAIT_MS
     from seqdoodle.serve.engine import load_engine
 
     quiet_tensorflow()  # imported only if a run has no cached ONNX export (or for --backend keras)
@@ -259,5 +260,6 @@ def app_from_env():
         max_batch=spec["max_batch"],
         backend=spec["backend"],
         max_queue=spec.get("max_queue", MAX_QUEUE),
+        max_wait_ms=spec.get("max_wait_ms", MAX_WAIT_MS),
     )
     return create_app(engine)

@@ -25,7 +25,7 @@ import io
 import numpy as np
 
 from seqdoodle.errors import DataFormatError
-from seqdoodle.serve.batcher import MAX_BATCH, MAX_QUEUE, Admission, MicroBatcher
+from seqdoodle.serve.batcher import MAX_BATCH, MAX_QUEUE, MAX_WAIT_MS, Admission, MicroBatcher
 from seqdoodle.serve.loading import run_names
 
 
@@ -136,6 +136,8 @@ class Engine:
         max_queue: int. Most drawings in progress at once (`admission`, held by the app from a
             request's arrival to its answer) and waiting per model; beyond it a request is
             refused with `Overloaded` (503) before any work. Defaults to 16.
+        max_wait_ms: float. Most expected milliseconds in the server for a new request (see
+            `Admission`); 0: only `max_queue` counts. Defaults to 50.
         ensemble: `seqdoodle.runs.ensemble.Ensemble` or None. The ensemble folder whose members
             `runs` are (named as in `names`): the ensemble answer uses its fitted weights and
             pool. None: equal weights, log pool. Defaults to None.
@@ -155,12 +157,13 @@ class Engine:
         backend: str = "auto",
         max_queue: int = MAX_QUEUE,
         ensemble=None,
+        max_wait_ms: float = MAX_WAIT_MS,
     ):
         runs = list(runs)
         if not runs:
             raise DataFormatError("serve needs at least one run")
         names = run_names([r.path for r in runs]) if names is None else list(names)
-        self.admission = Admission(max_queue)
+        self.admission = Admission(max_queue, max_wait_ms)
         self.notes: list[str] = []
         self.served = [
             ServedRun(n, r, max_batch, backend, self.notes, max_queue)
@@ -313,6 +316,7 @@ def load_engine(
     warm: bool = True,
     backend: str = "auto",
     max_queue: int = MAX_QUEUE,
+    max_wait_ms: float = MAX_WAIT_MS,
 ) -> Engine:
     """Load run folders, or one ensemble folder, and serve them.
 
@@ -327,6 +331,8 @@ def load_engine(
         backend: str. `"auto"`, `"onnx"` or `"keras"` (see `Engine`). Defaults to `"auto"`.
         max_queue: int. Most drawings in progress and waiting per model (see `Engine`).
             Defaults to 16.
+        max_wait_ms: float. Most expected milliseconds in the server for a new request (see
+            `Engine`). Defaults to 50.
 
     Returns:
         `Engine`.
@@ -338,4 +344,13 @@ def load_engine(
     from seqdoodle.serve.loading import open_served
 
     runs, names, ensemble = open_served(list(paths), lean=backend != "keras")
-    return Engine(runs, names, max_batch, warm, backend, max_queue=max_queue, ensemble=ensemble)
+    return Engine(
+        runs,
+        names,
+        max_batch,
+        warm,
+        backend,
+        max_queue=max_queue,
+        ensemble=ensemble,
+        max_wait_ms=max_wait_ms,
+    )

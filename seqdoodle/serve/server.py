@@ -20,6 +20,7 @@ def serve(
     access_log: bool = False,
     ready=None,
     max_queue: int | None = None,
+    max_wait_ms: float | None = None,
 ) -> None:
     """Load run folders and serve them with uvicorn until interrupted.
 
@@ -39,6 +40,9 @@ def serve(
         max_queue: int or None. Most drawings in progress per worker; beyond it a request is
             answered 503 with `Retry-After` at once. None takes
             `seqdoodle.serve.batcher.MAX_QUEUE` (16). Defaults to None.
+        max_wait_ms: float or None. Most expected milliseconds in the server for a new request
+            (per worker; see `seqdoodle.serve.batcher.Admission`); 0 turns it off. None takes
+            `MAX_WAIT_MS` (50). Defaults to None.
 
     Example:
     >>> serve(["runs/cnn", "runs/rnn"], port=8000)  # doctest: +SKIP
@@ -46,9 +50,10 @@ def serve(
     import uvicorn
 
     from seqdoodle.errors import DataFormatError
-    from seqdoodle.serve.batcher import MAX_QUEUE
+    from seqdoodle.serve.batcher import MAX_QUEUE, MAX_WAIT_MS
 
     max_queue = MAX_QUEUE if max_queue is None else max_queue
+    max_wait_ms = MAX_WAIT_MS if max_wait_ms is None else max_wait_ms
     if workers < 1:
         raise DataFormatError(f"workers must be at least 1, got {workers}")
     options = dict(
@@ -69,6 +74,7 @@ def serve(
             "max_batch": max_batch,
             "backend": backend,
             "max_queue": max_queue,
+            "max_wait_ms": max_wait_ms,
         }
         os.environ[SPEC_ENV] = json.dumps(spec)
         if ready is not None:
@@ -79,7 +85,9 @@ def serve(
     from seqdoodle.serve.app import create_app
     from seqdoodle.serve.engine import load_engine
 
-    engine = load_engine(runs, max_batch=max_batch, backend=backend, max_queue=max_queue)
+    engine = load_engine(
+        runs, max_batch=max_batch, backend=backend, max_queue=max_queue, max_wait_ms=max_wait_ms
+    )
     if ready is not None:
         ready(engine)
     try:

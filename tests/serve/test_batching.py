@@ -47,7 +47,8 @@ def test_concurrent_requests_are_batched(client, engine, monkeypatch):
         batchers.append(MicroBatcher(hold_first, max_queue=N_REQUESTS, name=served.name))
         monkeypatch.setattr(served, "batcher", batchers[-1])
 
-    monkeypatch.setattr(engine, "admission", Admission(N_REQUESTS))  # room for them all
+    room = Admission(N_REQUESTS, max_wait_ms=0)  # room for them all
+    monkeypatch.setattr(engine, "admission", room)
     answers: list = [None] * N_REQUESTS
 
     def ask(i):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -78,15 +79,53 @@ def test_cancelled_item_costs_no_model_work():
 
 
 def test_admission_counts_requests_in_progress():
-    admission = Admission(2)
-    with admission, admission:
+    admission = Admission(2, max_wait_ms=0)
+    with admission.admit(), admission.admit():
         with pytest.raises(Overloaded, match="--max-queue 2"):
-            with admission:
+            with admission.admit():
                 pass
         assert admission.stats()["in_progress"] == 2
-    assert admission.stats() == {"in_progress": 0, "max_queue": 2, "admitted": 2, "rejected": 1}
+    stats = admission.stats()
+    assert stats["in_progress"] == 0 and stats["admitted"] == 2 and stats["rejected"] == 1
+    assert stats["max_queue"] == 2 and stats["max_wait_ms"] == 0
     with pytest.raises(Exception, match="max_queue must be an integer of at least 1"):
         Admission(0)
+    for bad in (-1, float("inf"), float("nan"), True, "50"):
+        with pytest.raises(Exception, match="max_wait_ms must be a number of at least 0"):
+            Admission(4, max_wait_ms=bad)
+
+
+def test_admission_refuses_by_expected_wait_above_the_floor():
+    admission = Admission(16, max_wait_ms=50, floor=2)
+    assert admission.stats()["expected_wait_ms"] is None  # nothing measured: only the count
+    admission.seconds_per_request = 0.020  # as if measured: 20 ms a request
+    with admission.admit(), admission.admit():  # under the floor: admitted whatever the wait
+        assert admission.stats()["expected_wait_ms"] == pytest.approx(60.0)
+        with pytest.raises(Overloaded, match="expected wait of 60 ms, over --max-wait-ms 50"):
+            with admission.admit():
+                pass
+    assert admission.stats()["rejected"] == 1
+    admission.seconds_per_request = 0.010  # a faster server admits more for the same budget
+    with contextlib.ExitStack() as held:
+        for _ in range(5):  # the fifth expects (4 + 1) x 10 ms = 50 ms: within the budget
+            held.enter_context(admission.admit())
+        with pytest.raises(Overloaded, match="expected wait of 60 ms"):
+            with admission.admit():
+                pass
+
+
+def test_admission_learns_seconds_per_request_from_answered_requests():
+    admission = Admission(16, max_wait_ms=50)
+    with admission.admit():
+        time.sleep(0.03)  # one request alone for 30 ms: 30 ms a request
+    first = admission.seconds_per_request
+    assert first >= 0.03
+    with admission.admit():  # a request that came in with another in progress
+        with admission.admit():
+            time.sleep(0.03)
+    # the inner one shares its 30+ ms with the outer one: its sample is half its time
+    assert admission.seconds_per_request < first + 0.05 * (0.03 - first) + 0.01
+    assert admission.stats()["admitted"] == 3 and admission.stats()["rejected"] == 0
 
 
 def test_server_answers_503_with_retry_after_when_full(client, engine, monkeypatch):
@@ -103,7 +142,7 @@ def test_server_answers_503_with_retry_after_when_full(client, engine, monkeypat
         batcher = MicroBatcher(slow, max_queue=2, name=served.name)
         stalled.append(batcher)
         monkeypatch.setattr(served, "batcher", batcher)
-    monkeypatch.setattr(engine, "admission", Admission(2))
+    monkeypatch.setattr(engine, "admission", Admission(2, max_wait_ms=0))
     answers: list = [None, None]
 
     def ask(i):
@@ -123,7 +162,8 @@ def test_server_answers_503_with_retry_after_when_full(client, engine, monkeypat
         assert "--max-queue 2" in error and "\n" not in error
         health = client.get("/health").json()
         assert health["status"] == "ok"
-        assert health["queues"]["requests"] == {
+        requests = health["queues"]["requests"]
+        assert {k: requests[k] for k in ("in_progress", "max_queue", "admitted", "rejected")} == {
             "in_progress": 2,
             "max_queue": 2,
             "admitted": 2,

@@ -59,6 +59,8 @@ def test_two_workers_serve_concurrent_requests(two_runs, tmp_path):
         "2",
         "--backend",
         "keras",
+        "--max-wait-ms",  # answers under concurrency, not admission: Keras requests take longer
+        "0",  # than the default wait on a busy machine, so only --max-queue may refuse
     ]
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT)
