@@ -96,7 +96,7 @@ def test_the_folder_holds_page_bundle_models_and_manifest(exported):
         [
             "BUILD.json", "NOTICE.md", "index.html", "manifest.json",
             "js/ort-wasm-simd-threaded.wasm", "js/page.js", "js/recognizer.js", "js/worker.js",
-            *(f"models/{n}.onnx" for n in names),
+            "sw.js", *(f"models/{n}.onnx" for n in names),
         ]
     )  # fmt: skip
     size = sum((out / f).stat().st_size for f in files)

@@ -3,6 +3,7 @@
  * `../seqdoodle/web/dist/` (shipped inside the Python package, so a wheel needs no npm):
  *
  *   index.html                          the drawing page (page/index.html)
+ *   sw.js                               its service worker (page/sw.js): COOP/COEP for threads
  *   js/page.js, js/recognizer.js        page/page.js and src/recognizer.js, bundled (ES modules)
  *   js/worker.js                        src/worker.js with onnxruntime-web's wasm-only build
  *   js/ort-wasm-simd-threaded.wasm      onnxruntime-web's plain WebAssembly binary
@@ -63,6 +64,7 @@ async function make(out) {
     logLevel: 'warning',
   });
   copyFileSync(join(HERE, 'page', 'index.html'), join(out, 'index.html'));
+  copyFileSync(join(HERE, 'page', 'sw.js'), join(out, 'sw.js'));
   copyFileSync(join(ORT, 'dist', WASM), join(out, 'js', WASM));
   const ort = JSON.parse(readFileSync(join(ORT, 'package.json'), 'utf8'));
   const esbuild = JSON.parse(readFileSync(join(HERE, 'node_modules', 'esbuild', 'package.json'), 'utf8'));

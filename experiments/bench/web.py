@@ -1,7 +1,8 @@
 """
 Title: The web bundle in headless Chromium: latency per guess, first load, size
-Description: `seqdoodle export RUN... --format web` served from a local static server and driven
-in Debian's headless Chromium: onnxruntime-web (wasm, one thread) in the page's Web Worker.
+Description: `seqdoodle export RUN... --format web` served from a local static server (no
+COOP/COEP headers: the bundle's service worker isolates the page) and driven in Debian's headless
+Chromium: onnxruntime-web (wasm, in threads) in the page's Web Worker.
 
 Measured in one browser on this machine:
 
@@ -9,11 +10,19 @@ Measured in one browser on this machine:
    worker, simplification, preprocessing, inference, pooling, the answer back) over `--n` real
    raw drawings from `../shared/quickdraw/raw` (the first drawings of every class, in class
    order), for each model alone (`recognize(d, {models: [name]})`) and for all models with
-   their ensemble; p50, p95, p99 and mean in ms after `--warmup` guesses. The worker's own time
+   their ensemble; p50, p95, p99 and mean in ms after `--warmup` guesses. Before them, the
+   first `--settle` guesses of all models after the page is ready are timed apart
+   (`after_load`): the browser is still compiling the hot WebAssembly code then, and a 2-core
+   machine feels it. The worker's own time
    (`in_worker`: simplification to pooling) and per model (preprocessing + inference) are
-   recorded beside it.
-2. **first load**: from navigation to the models being ready (`window.__readyMs`), in a fresh
-   browser context (empty cache) each of `--loads` times, from a local `http.server`.
+   recorded beside it. The page runs `--threads` WebAssembly threads (default: the page's own,
+   min(4, cores)); the same guesses are timed again with `--baseline-threads` (default 1) in
+   another page of the same browser, for comparison (`baseline`).
+2. **first load**: from the first navigation to the models being ready (`window.__readyMs`,
+   the service worker's registration and the one-time reload included), in a fresh browser
+   context (empty cache, no service worker) each of `--loads` times, from a local `http.server`;
+   and as many with service workers blocked (`first_load_without_service_worker_ms`: no reload,
+   one thread, as the page was before it had one).
 3. **size**: every file of the exported folder, the shipped bundle (`seqdoodle/web/dist`) and
    the ONNX files.
 
@@ -21,6 +30,7 @@ Run:
     python -m experiments.bench.web --runs RUN1 RUN2 RUN3           # exports, then measures
     python -m experiments.bench.web --site FOLDER                   # an exported folder
     python -m experiments.bench.web --n 20 --loads 1 --out /tmp/web.json   # a functional check
+    python -m experiments.bench.web --threads 1 --baseline-threads 0 ...     # one thread only
 
 Writes `experiments/results/web_bundle.json` (or `--out`) with the command that remakes it.
 Targets (on trained 26-class runs): p95 per guess <= 20 ms for one model, <= 40 ms for an
@@ -153,48 +163,71 @@ def browser_on(site: Path):
         server.server_close()
 
 
-def measure(site: Path, drawings: list, warmup: int, loads: int) -> dict:
+def per_guess(browser, url: str, names: list, drawings: list, warmup: int, settle: int, threads):
+    """Round trips of one page: `{threads, isolated, after_load, per_guess}`."""
+    context, page, _ = load_once(browser, url, threads=threads)
+    info = page.evaluate("({threads: window.__recognizer.threads, isolated: crossOriginIsolated})")
+    first = page.evaluate(TIMED, [drawings[:settle], names, 0])["trips"] if settle else []
+    info["after_load"] = {"models": names, "round_trip": stats(first)} if first else None
+    guesses = {}
+    for label, models in [*((n, [n]) for n in names), ("all", names)]:
+        timed = page.evaluate(TIMED, [drawings, models, warmup])
+        guesses[label] = {
+            "models": models,
+            "round_trip": stats(timed["trips"]),
+            "in_worker": stats(timed["inWorker"]),
+            "worker_ms_per_model": {k: stats(v) for k, v in timed["worker"].items()},
+        }
+    context.close()
+    return {**info, "per_guess": guesses}
+
+
+def measure(
+    site: Path, drawings: list, warmup: int, loads: int, threads=None, baseline_threads=1, settle=0
+) -> dict:
     manifest = json.loads((site / "manifest.json").read_text("utf-8"))
     names = [m["name"] for m in manifest["models"]]
     with browser_on(site) as (browser, url):
-        first = []
-        for _ in range(loads):
-            context, _, ms = load_once(browser, url)
-            first.append(ms)
-            context.close()
-        context, page, _ = load_once(browser, url)
-        threads = page.evaluate("window.__recognizer.threads")
-        guesses = {}
-        for label, models in [*((n, [n]) for n in names), ("all", names)]:
-            timed = page.evaluate(TIMED, [drawings, models, warmup])
-            guesses[label] = {
-                "models": models,
-                "round_trip": stats(timed["trips"]),
-                "in_worker": stats(timed["inWorker"]),
-                "worker_ms_per_model": {k: stats(v) for k, v in timed["worker"].items()},
-            }
-        context.close()
+        first, plain = [], []
+        for _ in range(loads):  # alternated, so that both meet the same machine
+            for times, blocked in ((first, "allow"), (plain, "block")):
+                context, _, ms = load_once(browser, url, threads=threads, service_workers=blocked)
+                times.append(ms)
+                context.close()
+        main = per_guess(browser, url, names, drawings, warmup, settle, threads)
+        base = None
+        if baseline_threads:
+            base = per_guess(browser, url, names, drawings, warmup, settle, baseline_threads)
         version = browser.version
+    runtime = f"onnxruntime-web {manifest['runtime']['version']} wasm"
     return {
         "browser": f"Chromium {version} (headless)",
-        "backend": f"onnxruntime-web {manifest['runtime']['version']} wasm, {threads} thread(s)",
+        "backend": f"{runtime}, {main['threads']} thread(s)",
+        "threads": main["threads"],
+        "cross_origin_isolated": main["isolated"],
         "models": {
             m["name"]: {"kind": m["kind"], "classes": len(m["classes"])} for m in manifest["models"]
         },
-        "per_guess": guesses,
-        "first_load_ms": {
-            "each": [round(x, 1) for x in first],
-            "median": round(float(np.median(first)), 1),
-        },
+        "per_guess": main["per_guess"],
+        "after_load": main["after_load"],
+        "first_load_ms": _loads(first),
+        "first_load_without_service_worker_ms": _loads(plain),
+        "baseline": base and {"backend": f"{runtime}, {base['threads']} thread(s)", **base},
     }
 
 
-def load_once(browser, url: str, blocked: list | None = None):
-    """A fresh context (no cache) loading the page: (context, page, ms to models ready).
+def _loads(ms: list) -> dict:
+    return {"each": [round(x, 1) for x in ms], "median": round(float(np.median(ms)), 1)}
 
-    Every request outside `url` is aborted (and appended to `blocked` when given).
+
+def load_once(browser, url: str, blocked: list | None = None, threads=None, **context_args):
+    """A fresh context (no cache, no service worker) loading the page: (context, page, ms from
+    the first navigation to the models ready, the one-time reload included).
+
+    Every request outside `url` is aborted (and appended to `blocked` when given). `threads`:
+    the WebAssembly threads the page asks for (`?threads=N`; None: the page's default).
     """
-    context = browser.new_context()
+    context = browser.new_context(**context_args)
 
     def route(r):
         if r.request.url.startswith(url):
@@ -206,7 +239,7 @@ def load_once(browser, url: str, blocked: list | None = None):
 
     context.route("**/*", route)
     page = context.new_page()
-    page.goto(url)
+    page.goto(url if threads is None else f"{url}?threads={threads}")
     page.wait_for_function("() => !!window.__recognizer", timeout=120_000)
     return context, page, float(page.evaluate("window.__readyMs"))
 
@@ -232,8 +265,17 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--site", type=Path, help="an exported web folder (skips the export)")
     parser.add_argument("--n", type=int, default=500, help="real raw drawings timed (>= 500)")
-    parser.add_argument("--warmup", type=int, default=20, help="untimed guesses first")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed guesses first, each")
+    parser.add_argument(
+        "--settle", type=int, default=300, help="guesses of all models after load, timed apart"
+    )
     parser.add_argument("--loads", type=int, default=5, help="first loads timed")
+    parser.add_argument(
+        "--threads", type=int, help="WebAssembly threads the page asks for (default: its own)"
+    )
+    parser.add_argument(
+        "--baseline-threads", type=int, default=1, help="threads of the comparison (0: none)"
+    )
     parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--out", type=Path, default=RESULTS / "web_bundle.json")
     args = parser.parse_args(argv)
@@ -245,17 +287,31 @@ def main(argv=None) -> None:
             from seqdoodle.export.web import export_web
 
             site = export_web(args.runs, Path(tmp) / "site").path
-        result = measure(site, drawings, args.warmup, args.loads)
+        result = measure(
+            site,
+            drawings,
+            args.warmup,
+            args.loads,
+            args.threads,
+            args.baseline_threads,
+            args.settle,
+        )
         result["size"] = sizes(site)
     result["targets_p95_ms"] = TARGET_P95_MS
     settings = settings_of(args, runs=None if args.site else [str(r) for r in args.runs])
     path = write_result(args.out, result, command_line(__file__, argv), settings)
-    for label, g in result["per_guess"].items():
-        rt = g["round_trip"]
-        print(
-            f"{label:>10}: p50 {rt['p50_ms']:.2f} ms, p95 {rt['p95_ms']:.2f} ms ({rt['n']} guesses)"
-        )
-    print(f"first load: median {result['first_load_ms']['median']} ms; folder "
+    for what in (result, result["baseline"] or {"per_guess": {}}):
+        for label, g in what["per_guess"].items():
+            rt = g["round_trip"]
+            print(f"{label:>10}, {what['threads']} thread(s): p50 {rt['p50_ms']:.2f} ms, "
+                  f"p95 {rt['p95_ms']:.2f} ms ({rt['n']} guesses)")  # fmt: skip
+    if result["after_load"]:
+        rt = result["after_load"]["round_trip"]
+        print(f"the first {rt['n']} guesses of all after load: p50 {rt['p50_ms']:.2f} ms, "
+              f"p95 {rt['p95_ms']:.2f} ms")  # fmt: skip
+    print(f"first load: median {result['first_load_ms']['median']} ms "
+          f"({result['first_load_without_service_worker_ms']['median']} ms without the service "
+          f"worker); folder "
           f"{result['size']['exported_folder']['bytes'] / 1e6:.1f} MB; wrote {path}")  # fmt: skip
 
 

@@ -94,12 +94,14 @@ def python_probs(manifest: dict, drawings) -> dict[str, np.ndarray]:
     return out
 
 
-def page_probs(site: Path, drawings) -> tuple[dict[str, np.ndarray], list, str]:
-    """The page's probabilities per model, the blocked requests, the browser's version."""
+def page_probs(site: Path, drawings) -> tuple[dict[str, np.ndarray], list, str, int]:
+    """The page's probabilities per model, the blocked requests, the browser's version and the
+    WebAssembly threads the page ran."""
     blocked: list = []
     answers: list = []
     with browser_on(site) as (browser, url):
         context, page, _ = load_once(browser, url, blocked)
+        threads = page.evaluate("window.__recognizer.threads")
         for start in range(0, len(drawings), CHUNK):
             chunk = drawings[start : start + CHUNK]
             for fmt in ("raw", "simplified"):
@@ -114,7 +116,8 @@ def page_probs(site: Path, drawings) -> tuple[dict[str, np.ndarray], list, str]:
         version = browser.version
     answers.sort(key=lambda a: a[0])
     names = list(answers[0][1])
-    return {n: np.array([a[1][n] for a in answers], np.float64) for n in names}, blocked, version
+    probs = {n: np.array([a[1][n] for a in answers], np.float64) for n in names}
+    return probs, blocked, version, threads
 
 
 def agreement(page: dict, reference: dict, tol: float) -> dict:
@@ -156,9 +159,10 @@ def main(argv=None) -> None:
         drawings = drawings_of(manifest["classes"], args.shared, args.data, args.n)
         print(f"{len(drawings)} drawings ({sum(f == 'raw' for f, _ in drawings)} raw)")
         reference = python_probs(manifest, drawings)
-        page, blocked, version = page_probs(site, drawings)
+        page, blocked, version, threads = page_probs(site, drawings)
     result = {
         "browser": f"Chromium {version} (headless)",
+        "threads": threads,
         "drawings": {
             "raw": sum(f == "raw" for f, _ in drawings),
             "simplified": sum(f == "simplified" for f, _ in drawings),

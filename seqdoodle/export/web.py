@@ -5,6 +5,8 @@
 ```
 OUT/
   index.html                        the drawing page (serve's page, the models run in the page)
+  sw.js                             its service worker: adds COOP/COEP to the page and worker
+                                    scripts, so the page is cross-origin isolated (wasm threads)
   manifest.json                     classes, per model its file, sha256, kind, input and
                                     preprocessing; the ensemble's pool and weights; versions
   models/<name>.onnx                each run as ONNX (`export_run`, checked in onnxruntime)
@@ -115,7 +117,7 @@ def export_web(
     Example:
     >>> result = export_web(["runs/cnn", "runs/rnn"], "site")  # doctest: +SKIP
     >>> sorted(p.name for p in result.path.iterdir())  # doctest: +SKIP
-    ['BUILD.json', 'NOTICE.md', 'index.html', 'js', 'manifest.json', 'models']
+    ['BUILD.json', 'NOTICE.md', 'index.html', 'js', 'manifest.json', 'models', 'sw.js']
     """
     dist = Path(dist)
     build = bundle_info(dist)

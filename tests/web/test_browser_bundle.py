@@ -12,6 +12,10 @@ must agree with `Run.predict_proba` (what `seqdoodle predict` prints) and with
   touch phone (touch events through CDP): the guesses the page shows are those of the drawing it
   recorded, compared the same way.
 
+The server sends no COOP/COEP headers: the bundle's service worker adds them and the page runs
+the models in WebAssembly threads, so the answers compared are the threaded ones
+(`tests/web/test_browser_isolation.py` checks the isolation itself).
+
 Under CI (or `SEQDOODLE_REQUIRE_REAL_DATA=1`) a missing Playwright or Chromium fails the test.
 """
 
@@ -101,11 +105,14 @@ def browser(chromium):
             browser.close()
 
 
-def open_page(browser, url: str, blocked: list, **context_args):
-    """A page on `url` in a fresh context where every other request is aborted (and recorded)."""
+def open_page(browser, url: str, blocked: list, seen: list | None = None, **context_args):
+    """A page on `url` in a fresh context where every other request is aborted (and recorded);
+    `seen` gets every request's URL."""
     context = browser.new_context(**context_args)
 
     def route(r):
+        if seen is not None:
+            seen.append(r.request.url)
         if r.request.url.startswith(url):
             r.continue_()
         else:
@@ -183,6 +190,8 @@ def test_recognize_in_chromium_matches_predict(browser, static_url, site, shared
     blocked: list = []
     context, page = open_page(chromium_browser, static_url, blocked)
     try:
+        threads = page.evaluate("[window.__recognizer.threads, navigator.hardwareConcurrency]")
+        assert threads[0] == min(4, threads[1]), threads
         answers = page.evaluate(
             """async (drawings) => {
                 const out = [];

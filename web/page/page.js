@@ -4,12 +4,17 @@
  * events (mouse, touch, pen); strokes are kept raw (CSS pixels, ms since the first point) and
  * the recognizer simplifies them as Google did.
  *
- * For tests and benchmarks: `window.__recognizer` (once loaded), `window.__lastResult` and
- * `window.__lastDrawing` (the latest answer shown and the drawing it answered), and the counters
- * `window.__page.sent / shown / inFlight`.
+ * The models run in WebAssembly threads once the page is cross-origin isolated (`isolate.js`:
+ * the folder's service worker, one reload the first time); `?threads=N` asks for N of them.
+ *
+ * For tests and benchmarks: `window.__recognizer` (once loaded), `window.__readyMs` (ms from
+ * the first navigation, before any reload, to the models being ready), `window.__isolation`,
+ * `window.__lastResult` and `window.__lastDrawing` (the latest answer shown and the drawing it
+ * answered), and the counters `window.__page.sent / shown / inFlight`.
  */
 
 import { createRecognizer, webAssemblyAvailable } from '../src/recognizer.js';
+import { isolate } from './isolate.js';
 
 const THROTTLE_MS = 100;
 const EMPTY = '<div class="card empty">Draw something: a cat, a house, a smiley face…</div>';
@@ -18,6 +23,7 @@ const ctx = canvas.getContext('2d');
 const statusLine = document.getElementById('status');
 const results = document.getElementById('results');
 const bitmap = document.getElementById('bitmap');
+const engine = document.getElementById('engine');
 const state = { sent: 0, shown: 0, inFlight: 0 };
 window.__page = state;
 let strokes = [];
@@ -196,6 +202,18 @@ function showError(message) {
   results.replaceChildren(div);
 }
 
+/** `?threads=N` in the page's address: the WebAssembly threads asked for (else the default). */
+function threadsAsked() {
+  const n = Number(new URLSearchParams(window.location.search).get('threads'));
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+function showEngine(threads, reason) {
+  engine.textContent = threads > 1
+    ? ` Running in ${threads} WebAssembly threads.`
+    : ` Running in one WebAssembly thread${reason ? ` (${reason})` : ''}.`;
+}
+
 async function start() {
   window.addEventListener('resize', resize);
   resize();
@@ -204,8 +222,11 @@ async function start() {
       + 'Try a current Chrome, Firefox, Safari or Edge, or turn WebAssembly back on.');
     return;
   }
+  const isolation = await isolate();
+  window.__isolation = isolation;
+  if (isolation.reloading) return;
   try {
-    recognizer = await createRecognizer('./');
+    recognizer = await createRecognizer('./', { threads: threadsAsked() });
   } catch (err) {
     showError(`The models did not load: ${err.message}`);
     return;
@@ -214,8 +235,10 @@ async function start() {
   for (const m of manifest.models) titles[m.name] = m.title || m.kind;
   titles.ensemble = manifest.ensemble
     ? `${manifest.ensemble.pool === 'log' ? 'geometric' : 'weighted'} mean of the models` : '';
-  window.__readyMs = performance.now(); // since navigation started: the first load
+  // the first load: from the first navigation (before the one-time reload) to the models ready
+  window.__readyMs = performance.timeOrigin + performance.now() - isolation.since;
   window.__recognizer = recognizer;
+  showEngine(recognizer.threads, isolation.reason);
   setStatus(`Ready: ${recognizer.models.join(', ')}`);
 }
 

@@ -25,8 +25,11 @@ export function webAssemblyAvailable() {
  * Load an exported bundle and start its models.
  *
  * @param {string|URL} [bundleUrl='./'] the folder holding `manifest.json` (relative to the page).
- * @param {{workerUrl?: string|URL}} [options] where `worker.js` is (defaults to beside this file).
- * @returns {Promise<{manifest: object, models: string[], threads: number,
+ * @param {{workerUrl?: string|URL, threads?: number}} [options] where `worker.js` is (defaults
+ *   to beside this file); how many WebAssembly threads to run (defaults to min(4, cores)). Threads
+ *   need a cross-origin isolated page (`crossOriginIsolated`, the page's own business: COOP and
+ *   COEP headers, or the exported page's service worker); elsewhere the models run in one.
+ * @returns {Promise<{manifest: object, models: string[], threads: number, isolated: boolean,
  *   recognize: (drawing: Array, options?: {topK?: number, format?: 'auto'|'raw'|'simplified',
  *   bitmap?: boolean, probabilities?: boolean, models?: string[]}) => Promise<object>,
  *   close: () => void}>}
@@ -65,12 +68,13 @@ export async function createRecognizer(bundleUrl = './', options = {}) {
     pending.forEach((r) => r.reject(err));
     pending.clear();
   };
-  worker.postMessage({ type: 'init', base, manifest });
+  worker.postMessage({ type: 'init', base, manifest, threads: options.threads });
   const info = await started;
   return {
     manifest,
     models: manifest.models.map((m) => m.name),
     threads: info.threads,
+    isolated: info.isolated,
     recognize(drawing, opts = {}) {
       const id = nextId++;
       return new Promise((resolve, reject) => {

@@ -3,10 +3,12 @@
  * an exported bundle, and answers drawings with each model's and the ensemble's top k, off the
  * page's main thread. Spoken to by `recognizer.js` only:
  *
- *   -> {type: 'init', base, manifest}            <- {type: 'ready', backend, threads} | {type: 'error', id: 0, message}
+ *   -> {type: 'init', base, manifest, threads?}  <- {type: 'ready', backend, threads, isolated} | {type: 'error', id: 0, message}
  *   -> {type: 'recognize', id, drawing, options} <- {type: 'result', id, result} | {type: 'error', id, message}
  *
  * Requests are answered one at a time in order (a session runs one inference at a time).
+ * WebAssembly threads need a cross-origin isolated page (`self.crossOriginIsolated`): then
+ * onnxruntime runs `threads` of them (default min(4, cores)), otherwise one.
  */
 
 import * as ort from 'onnxruntime-web/wasm';
@@ -18,12 +20,17 @@ let manifest = null;
 let sessions = null; // [{name, classes, preprocess, session, input, output}]
 let queue = Promise.resolve();
 
-self.onmessage = (event) => {
-  const msg = event.data;
-  queue = queue.then(() => handle(msg)).catch((err) => {
-    self.postMessage({ type: 'error', id: msg.id ?? 0, message: oneLine(err) });
-  });
-};
+// onnxruntime's WebAssembly threads are workers running this same script, named 'em-pthread';
+// their messages are onnxruntime's own (its code above set their handler)
+const PTHREAD = typeof self.name === 'string' && self.name.startsWith('em-pthread');
+if (!PTHREAD) {
+  self.onmessage = (event) => {
+    const msg = event.data;
+    queue = queue.then(() => handle(msg)).catch((err) => {
+      self.postMessage({ type: 'error', id: msg.id ?? 0, message: oneLine(err) });
+    });
+  };
+}
 
 async function handle(msg) {
   if (msg.type === 'init') return init(msg);
@@ -34,11 +41,12 @@ async function handle(msg) {
   throw new Error(`unknown message ${JSON.stringify(msg.type)}`);
 }
 
-async function init({ base, manifest: m }) {
+async function init({ base, manifest: m, threads: wanted }) {
   manifest = m;
   const isolated = self.crossOriginIsolated === true;
-  const threads = isolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-  ort.env.wasm.numThreads = threads;
+  const cores = navigator.hardwareConcurrency || 1;
+  const asked = Number.isInteger(wanted) && wanted > 0 ? wanted : Math.min(4, cores);
+  ort.env.wasm.numThreads = isolated ? asked : 1;
   ort.env.wasm.proxy = false;
   ort.env.wasm.wasmPaths = { wasm: new URL(m.runtime.wasm, base).href };
   ort.env.logLevel = 'error';
@@ -62,7 +70,8 @@ async function init({ base, manifest: m }) {
       output: session.outputNames[0],
     });
   }
-  self.postMessage({ type: 'ready', backend: 'wasm', threads });
+  // onnxruntime falls back to 1 where threads do not work, and says so in numThreads
+  self.postMessage({ type: 'ready', backend: 'wasm', threads: ort.env.wasm.numThreads, isolated });
 }
 
 async function checkSha256(bytes, expected, file) {
