@@ -14,7 +14,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn import metrics as skm
 
 from seqdoodle.errors import DataFormatError
 
@@ -200,6 +199,8 @@ def macro_f1(y_true, probs) -> float:
         return math.nan
     pred = predicted_labels(p)
     labels = np.union1d(y, pred)
+    from sklearn import metrics as skm  # imported here: serving pools without scikit-learn
+
     return float(skm.f1_score(y, pred, labels=labels, average="macro", zero_division=0))
 
 
@@ -246,6 +247,8 @@ def confusion_matrix(y_true, probs) -> np.ndarray:
     k = p.shape[1]
     if y.size == 0:
         return np.zeros((k, k), dtype=np.int64)
+    from sklearn import metrics as skm
+
     cm = skm.confusion_matrix(y, predicted_labels(p), labels=np.arange(k))
     return cm.astype(np.int64)
 

@@ -193,11 +193,13 @@ class Engine:
             self.warm()
 
     def warm(self) -> None:
-        """Predict synthetic batches of 1, 2, 3 and 8 drawings of growing length."""
+        """Predict synthetic batches of 1, 2, 3 and 8 drawings of growing length, then answer
+        one raw drawing the way a request is answered (so no request pays for a first call)."""
         drawings = _warm_drawings(8)
         for served in self.served:
             for size in (1, 2, 3, 8):
                 served.predict(drawings[:size])
+        self.predict(drawings[-1].strokes, fmt="raw", image=True)
 
     def queues(self) -> dict:
         """`{"requests": admission stats, "models": {name: batcher stats}}` for `/health`."""
