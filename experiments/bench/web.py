@@ -13,7 +13,13 @@ Measured in one browser on this machine:
    their ensemble; p50, p95, p99 and mean in ms after `--warmup` guesses. Before them, the
    first `--settle` guesses of all models after the page is ready are timed apart
    (`after_load`): the browser is still compiling the hot WebAssembly code then, and a 2-core
-   machine feels it. The worker's own time
+   machine feels it (the worker warms the models up in the background once ready, for up to
+   3 s while no guess waits). With `--from-load` each row is timed on its own freshly loaded
+   page instead, from its first guess (no `--warmup`), sent `--start-after` ms after the page
+   is ready; `after_load` is then the first `--settle` guesses of the row of all models, and
+   `warmed` says how long each page's background warm-up ran. `--compare-without-warmup` times
+   the same rows again with the warm-up turned off (`?warmup=0`: `without_background_warmup`).
+   The worker's own time
    (`in_worker`: simplification to pooling) and per model (preprocessing + inference) are
    recorded beside it. The page runs `--threads` WebAssembly threads (default: the page's own,
    min(4, cores)); the same guesses are timed again with `--baseline-threads` (default 1) in
@@ -31,6 +37,7 @@ Run:
     python -m experiments.bench.web --site FOLDER                   # an exported folder
     python -m experiments.bench.web --n 20 --loads 1 --out /tmp/web.json   # a functional check
     python -m experiments.bench.web --threads 1 --baseline-threads 0 ...     # one thread only
+    python -m experiments.bench.web --from-load --compare-without-warmup ...  # guesses from load
 
 Writes `experiments/results/web_bundle.json` (or `--out`) with the command that remakes it.
 Targets (on trained 26-class runs): p95 per guess <= 20 ms for one model, <= 40 ms for an
@@ -163,28 +170,56 @@ def browser_on(site: Path):
         server.server_close()
 
 
-def per_guess(browser, url: str, names: list, drawings: list, warmup: int, settle: int, threads):
-    """Round trips of one page: `{threads, isolated, after_load, per_guess}`."""
-    context, page, _ = load_once(browser, url, threads=threads)
-    info = page.evaluate("({threads: window.__recognizer.threads, isolated: crossOriginIsolated})")
-    first = page.evaluate(TIMED, [drawings[:settle], names, 0])["trips"] if settle else []
+WARMED = "window.__warmed === undefined ? 'still running' : window.__warmed"
+INFO = "({threads: window.__recognizer.threads, isolated: crossOriginIsolated})"
+
+
+def per_guess(
+    browser, url: str, names: list, drawings: list, warmup: int, settle: int, threads,
+    from_load: bool = False, start_after: int = 0, warm_up: bool = True,
+):  # fmt: skip
+    """Round trips: `{threads, isolated, after_load, per_guess}`, every row on one page, or with
+    `from_load` each on its own fresh page from its first guess, `start_after` ms after ready."""
+    labels = [*((n, [n]) for n in names), ("all", names)]
+    guesses, warmed = {}, {}
+    if from_load:
+        for label, models in labels:
+            context, page, _ = load_once(browser, url, threads=threads, warm_up=warm_up)
+            info = page.evaluate(INFO)
+            if start_after:
+                page.wait_for_timeout(start_after)
+            timed = page.evaluate(TIMED, [drawings, models, 0])
+            with contextlib.suppress(Exception):  # the warm-up ends once the worker is idle
+                page.wait_for_function("() => window.__warmed !== undefined", timeout=5_000)
+            warmed[label] = page.evaluate(WARMED)
+            guesses[label] = _row(models, timed)
+            context.close()
+            first = timed["trips"][:settle] if label == "all" and settle else []
+        info["warmed"] = warmed
+    else:
+        context, page, _ = load_once(browser, url, threads=threads, warm_up=warm_up)
+        info = page.evaluate(INFO)
+        first = page.evaluate(TIMED, [drawings[:settle], names, 0])["trips"] if settle else []
+        for label, models in labels:
+            guesses[label] = _row(models, page.evaluate(TIMED, [drawings, models, warmup]))
+        context.close()
     info["after_load"] = {"models": names, "round_trip": stats(first)} if first else None
-    guesses = {}
-    for label, models in [*((n, [n]) for n in names), ("all", names)]:
-        timed = page.evaluate(TIMED, [drawings, models, warmup])
-        guesses[label] = {
-            "models": models,
-            "round_trip": stats(timed["trips"]),
-            "in_worker": stats(timed["inWorker"]),
-            "worker_ms_per_model": {k: stats(v) for k, v in timed["worker"].items()},
-        }
-    context.close()
     return {**info, "per_guess": guesses}
 
 
+def _row(models: list, timed: dict) -> dict:
+    return {
+        "models": models,
+        "round_trip": stats(timed["trips"]),
+        "in_worker": stats(timed["inWorker"]),
+        "worker_ms_per_model": {k: stats(v) for k, v in timed["worker"].items()},
+    }
+
+
 def measure(
-    site: Path, drawings: list, warmup: int, loads: int, threads=None, baseline_threads=1, settle=0
-) -> dict:
+    site: Path, drawings: list, warmup: int, loads: int, threads=None, baseline_threads=1, settle=0,
+    from_load=False, start_after=0, compare_without_warmup=False,
+) -> dict:  # fmt: skip
     manifest = json.loads((site / "manifest.json").read_text("utf-8"))
     names = [m["name"] for m in manifest["models"]]
     with browser_on(site) as (browser, url):
@@ -194,10 +229,14 @@ def measure(
                 context, _, ms = load_once(browser, url, threads=threads, service_workers=blocked)
                 times.append(ms)
                 context.close()
-        main = per_guess(browser, url, names, drawings, warmup, settle, threads)
-        base = None
+        timing = (drawings, warmup, settle)
+        how = {"from_load": from_load, "start_after": start_after}
+        main = per_guess(browser, url, names, *timing, threads, **how)
+        base = cold = None
         if baseline_threads:
-            base = per_guess(browser, url, names, drawings, warmup, settle, baseline_threads)
+            base = per_guess(browser, url, names, *timing, baseline_threads, **how)
+        if compare_without_warmup:
+            cold = per_guess(browser, url, names, *timing, threads, **how, warm_up=False)
         version = browser.version
     runtime = f"onnxruntime-web {manifest['runtime']['version']} wasm"
     return {
@@ -210,6 +249,8 @@ def measure(
         },
         "per_guess": main["per_guess"],
         "after_load": main["after_load"],
+        "warmed": main.get("warmed"),
+        "without_background_warmup": cold and {k: cold[k] for k in ("per_guess", "after_load")},
         "first_load_ms": _loads(first),
         "first_load_without_service_worker_ms": _loads(plain),
         "baseline": base and {"backend": f"{runtime}, {base['threads']} thread(s)", **base},
@@ -220,12 +261,15 @@ def _loads(ms: list) -> dict:
     return {"each": [round(x, 1) for x in ms], "median": round(float(np.median(ms)), 1)}
 
 
-def load_once(browser, url: str, blocked: list | None = None, threads=None, **context_args):
+def load_once(
+    browser, url: str, blocked: list | None = None, threads=None, warm_up=True, **context_args
+):
     """A fresh context (no cache, no service worker) loading the page: (context, page, ms from
     the first navigation to the models ready, the one-time reload included).
 
     Every request outside `url` is aborted (and appended to `blocked` when given). `threads`:
-    the WebAssembly threads the page asks for (`?threads=N`; None: the page's default).
+    the WebAssembly threads the page asks for (`?threads=N`; None: the page's default);
+    `warm_up` False turns the worker's background warm-up off (`?warmup=0`).
     """
     context = browser.new_context(**context_args)
 
@@ -239,7 +283,9 @@ def load_once(browser, url: str, blocked: list | None = None, threads=None, **co
 
     context.route("**/*", route)
     page = context.new_page()
-    page.goto(url if threads is None else f"{url}?threads={threads}")
+    query = [*([f"threads={threads}"] if threads is not None else []),
+             *([] if warm_up else ["warmup=0"])]  # fmt: skip
+    page.goto(f"{url}?{'&'.join(query)}" if query else url)
     page.wait_for_function("() => !!window.__recognizer", timeout=120_000)
     return context, page, float(page.evaluate("window.__readyMs"))
 
@@ -269,6 +315,15 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--settle", type=int, default=300, help="guesses of all models after load, timed apart"
     )
+    parser.add_argument(
+        "--from-load", action="store_true", help="each row on a fresh page, from its first guess"
+    )
+    parser.add_argument(
+        "--start-after", type=int, default=0, help="--from-load: ms from ready to the first guess"
+    )
+    parser.add_argument(
+        "--compare-without-warmup", action="store_true", help="the rows again without warm-up"
+    )
     parser.add_argument("--loads", type=int, default=5, help="first loads timed")
     parser.add_argument(
         "--threads", type=int, help="WebAssembly threads the page asks for (default: its own)"
@@ -295,6 +350,9 @@ def main(argv=None) -> None:
             args.threads,
             args.baseline_threads,
             args.settle,
+            args.from_load,
+            args.start_after,
+            args.compare_without_warmup,
         )
         result["size"] = sizes(site)
     result["targets_p95_ms"] = TARGET_P95_MS
@@ -305,10 +363,18 @@ def main(argv=None) -> None:
             rt = g["round_trip"]
             print(f"{label:>10}, {what['threads']} thread(s): p50 {rt['p50_ms']:.2f} ms, "
                   f"p95 {rt['p95_ms']:.2f} ms ({rt['n']} guesses)")  # fmt: skip
-    if result["after_load"]:
-        rt = result["after_load"]["round_trip"]
-        print(f"the first {rt['n']} guesses of all after load: p50 {rt['p50_ms']:.2f} ms, "
-              f"p95 {rt['p95_ms']:.2f} ms")  # fmt: skip
+    cold = result["without_background_warmup"] or {"per_guess": {}}
+    for label, g in cold["per_guess"].items():
+        rt = g["round_trip"]
+        print(f"{label:>10}, no background warm-up: p50 {rt['p50_ms']:.2f} ms, "
+              f"p95 {rt['p95_ms']:.2f} ms ({rt['n']} guesses)")  # fmt: skip
+    for what, d in (("", result), (", no background warm-up", cold)):
+        if d.get("after_load"):
+            rt = d["after_load"]["round_trip"]
+            print(f"the first {rt['n']} guesses of all after load{what}: p50 {rt['p50_ms']:.2f} "
+                  f"ms, p95 {rt['p95_ms']:.2f} ms")  # fmt: skip
+    if result["warmed"]:
+        print(f"background warm-up per page: {result['warmed']}")
     print(f"first load: median {result['first_load_ms']['median']} ms "
           f"({result['first_load_without_service_worker_ms']['median']} ms without the service "
           f"worker); folder "

@@ -105,9 +105,11 @@ def browser(chromium):
             browser.close()
 
 
-def open_page(browser, url: str, blocked: list, seen: list | None = None, **context_args):
-    """A page on `url` in a fresh context where every other request is aborted (and recorded);
-    `seen` gets every request's URL."""
+def open_page(
+    browser, url: str, blocked: list, seen: list | None = None, query: str = "", **context_args
+):
+    """A page on `url` (and `query`) in a fresh context where every other request is aborted
+    (and recorded); `seen` gets every request's URL."""
     context = browser.new_context(**context_args)
 
     def route(r):
@@ -123,7 +125,7 @@ def open_page(browser, url: str, blocked: list, seen: list | None = None, **cont
     page = context.new_page()
     errors: list = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
+    page.goto(url + query)
     try:
         page.wait_for_function("() => !!window.__recognizer", timeout=60_000)
     except Exception:
@@ -210,6 +212,39 @@ def test_recognize_in_chromium_matches_predict(browser, static_url, site, shared
     stats = compare(answers, python_probs(site, drawings), classes)
     for name, s in stats.items():
         assert s["top1"] == 1.0 and s["max_diff"] <= PROB_TOL, (name, s)
+
+
+def test_the_worker_warms_up_after_ready_and_answers_meanwhile(browser, static_url, site):
+    """Once ready, the worker runs warm-up inferences in the background for a bounded time;
+    a guess sent meanwhile is answered (between two of them), and `?warmup=0` turns it off."""
+    _, chromium_browser = browser
+    drawing = [[[10.5, 60.25, 120.0, 40.0], [20.0, 90.5, 30.0, 15.0], [0, 40, 90, 130]]]
+    blocked: list = []
+    context, page = open_page(chromium_browser, static_url, blocked)
+    try:
+        during = page.evaluate(
+            """async (d) => [window.__warmed === undefined,
+                await window.__recognizer.recognize(d, {format: 'raw'})]""",
+            drawing,
+        )
+        page.wait_for_function("() => window.__warmed !== undefined", timeout=30_000)
+        warmed = page.evaluate("window.__warmed")
+        after = page.evaluate("(d) => window.__recognizer.recognize(d, {format: 'raw'})", drawing)
+    finally:
+        context.close()
+    assert during[0], "the warm-up ended before the first guess"
+    n_models = len(json.loads((site / "manifest.json").read_text("utf-8"))["models"])
+    assert warmed["runs"] >= n_models and warmed["ms"] < 10_000, warmed
+    for name in during[1]["models"]:
+        top = [[t["class"] for t in a["models"][name]["top"]] for a in (during[1], after)]
+        assert top[0] == top[1], (name, top)
+    context, page = open_page(chromium_browser, static_url, blocked, query="?warmup=0")
+    try:
+        page.wait_for_function("() => window.__warmed !== undefined", timeout=10_000)
+        assert page.evaluate("window.__warmed") is None
+    finally:
+        context.close()
+    assert blocked == []
 
 
 def mouse_draw(page, strokes) -> None:

@@ -6,11 +6,13 @@
  *
  * The models run in WebAssembly threads once the page is cross-origin isolated (`isolate.js`:
  * the folder's service worker, one reload the first time); `?threads=N` asks for N of them.
+ * `?warmup=0` turns off the worker's background warm-up after load (for comparisons).
  *
  * For tests and benchmarks: `window.__recognizer` (once loaded), `window.__readyMs` (ms from
  * the first navigation, before any reload, to the models being ready), `window.__isolation`,
  * `window.__lastResult` and `window.__lastDrawing` (the latest answer shown and the drawing it
- * answered), and the counters `window.__page.sent / shown / inFlight`.
+ * answered), `window.__warmed` (the background warm-up's `{runs, ms}` once it has ended, null
+ * without) and the counters `window.__page.sent / shown / inFlight`.
  */
 
 import { createRecognizer, webAssemblyAvailable } from '../src/recognizer.js';
@@ -226,7 +228,8 @@ async function start() {
   window.__isolation = isolation;
   if (isolation.reloading) return;
   try {
-    recognizer = await createRecognizer('./', { threads: threadsAsked() });
+    const warmUp = new URLSearchParams(window.location.search).get('warmup') !== '0';
+    recognizer = await createRecognizer('./', { threads: threadsAsked(), warmUp });
   } catch (err) {
     showError(`The models did not load: ${err.message}`);
     return;
@@ -238,6 +241,7 @@ async function start() {
   // the first load: from the first navigation (before the one-time reload) to the models ready
   window.__readyMs = performance.timeOrigin + performance.now() - isolation.since;
   window.__recognizer = recognizer;
+  recognizer.warmed.then((w) => { window.__warmed = w; });
   showEngine(recognizer.threads, isolation.reason);
   setStatus(`Ready: ${recognizer.models.join(', ')}`);
 }

@@ -25,11 +25,15 @@ export function webAssemblyAvailable() {
  * Load an exported bundle and start its models.
  *
  * @param {string|URL} [bundleUrl='./'] the folder holding `manifest.json` (relative to the page).
- * @param {{workerUrl?: string|URL, threads?: number}} [options] where `worker.js` is (defaults
- *   to beside this file); how many WebAssembly threads to run (defaults to min(4, cores)). Threads
+ * @param {{workerUrl?: string|URL, threads?: number, warmUp?: boolean}} [options] where
+ *   `worker.js` is (defaults to beside this file); how many WebAssembly threads to run (defaults
+ *   to min(4, cores)); whether the worker warms the models up once ready (default true: up to
+ *   3 s of inferences on synthetic drawings while no request waits, so that the first guesses
+ *   are not slow; a request waits behind one of them at most). Threads
  *   need a cross-origin isolated page (`crossOriginIsolated`, the page's own business: COOP and
  *   COEP headers, or the exported page's service worker); elsewhere the models run in one.
  * @returns {Promise<{manifest: object, models: string[], threads: number, isolated: boolean,
+ *   warmed: Promise<{runs: number, ms: number}|null>,
  *   recognize: (drawing: Array, options?: {topK?: number, format?: 'auto'|'raw'|'simplified',
  *   bitmap?: boolean, probabilities?: boolean, models?: string[]}) => Promise<object>,
  *   close: () => void}>}
@@ -38,6 +42,7 @@ export function webAssemblyAvailable() {
  *   (`[[xs, ys, ts], ...]`, any scale, simplified first) or simplified (0..255 integers);
  *   `auto` decides as `seqdoodle` does; `models` runs only those (the ensemble pools them when
  *   there are several); `probabilities` adds every class's probability (manifest class order).
+ *   `warmed` resolves when the warm-up ends (its inferences and ms since ready; null without).
  * @throws {Error} no WebAssembly, an unreadable manifest, or a model that does not load.
  */
 export async function createRecognizer(bundleUrl = './', options = {}) {
@@ -53,9 +58,14 @@ export async function createRecognizer(bundleUrl = './', options = {}) {
   const pending = new Map();
   let nextId = 1;
   let ready;
+  let warmedUp;
   const started = new Promise((resolve, reject) => { ready = { resolve, reject }; });
+  const warmed = new Promise((resolve) => { warmedUp = resolve; });
+  const warmUp = options.warmUp !== false;
+  if (!warmUp) warmedUp(null);
   worker.onmessage = ({ data }) => {
     if (data.type === 'ready') return ready.resolve(data);
+    if (data.type === 'warmed') return warmedUp({ runs: data.runs, ms: data.ms });
     const request = pending.get(data.id);
     if (data.type === 'error' && !request) return ready.reject(new Error(data.message));
     if (!request) return undefined;
@@ -68,13 +78,14 @@ export async function createRecognizer(bundleUrl = './', options = {}) {
     pending.forEach((r) => r.reject(err));
     pending.clear();
   };
-  worker.postMessage({ type: 'init', base, manifest, threads: options.threads });
+  worker.postMessage({ type: 'init', base, manifest, threads: options.threads, warmUp });
   const info = await started;
   return {
     manifest,
     models: manifest.models.map((m) => m.name),
     threads: info.threads,
     isolated: info.isolated,
+    warmed,
     recognize(drawing, opts = {}) {
       const id = nextId++;
       return new Promise((resolve, reject) => {
