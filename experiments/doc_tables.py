@@ -13,8 +13,9 @@ quoted in running text:
 
 What lies between two markers is what the function of that name returns (registered with
 `@table` or `@figure`: `experiments.doc_tables_studies` for the studies,
-`experiments.doc_tables_bench` for the benchmarks, `experiments.doc_tables_serve` for serving);
-nobody edits it by hand. A table ends with
+`experiments.doc_tables_stroke` for the pushed stroke models, `experiments.doc_tables_bench` for
+the benchmarks, `experiments.doc_tables_serve` for serving, `experiments.doc_tables_web` for the
+browser bundle); nobody edits it by hand. A table ends with
 a line naming its JSON files and the commands that remake them (read from each file's `command`
 field, so the line stays true when the file is remade).
 
@@ -49,6 +50,7 @@ MAKERS = (
     "experiments.doc_tables_studies",
     "experiments.doc_tables_bench",
     "experiments.doc_tables_serve",
+    "experiments.doc_tables_web",
 )
 
 

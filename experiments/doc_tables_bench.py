@@ -1,5 +1,5 @@
 """The docs' tables and figures of the benchmarks: reading, formats, speed, memory, precision,
-serving, the web bundle (see `experiments.doc_tables`)."""
+serving (see `experiments.doc_tables`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from experiments.doc_tables import (
     value,
     whole,
 )
-from seqdoodle.errors import MissingFileError
 from seqdoodle.kinds import get_kind
 from seqdoodle.reports.format import pct
 
@@ -333,129 +332,3 @@ def precision() -> str:
 @figure
 def precision_load() -> str:
     return load_range(load("precision.json")["load_average_end"])
-
-
-# ----------------------------------------------------------------------------- serving
-
-
-WEB = "web_bundle.json"
-WEB_COMMAND = "python -m experiments.bench.web --runs RUN1 RUN2 RUN3"
-
-
-def _web() -> dict:
-    """`web_bundle.json`, or one line naming the command that makes it."""
-    try:
-        return load(WEB)
-    except MissingFileError as e:
-        raise MissingFileError(f"{e}; run `{WEB_COMMAND}`") from None
-
-
-def _guess_label(label: str, d: dict) -> str:
-    models = d["models"]
-    if label in models:
-        return f"`{label}` ({get_kind(models[label]['kind']).title}) alone"
-    n = len(d["per_guess"][label]["models"])
-    return f"all {n} and their ensemble"
-
-
-@table
-def web_speed() -> str:
-    d = _web()
-    targets = d["targets_p95_ms"]
-    rows = []
-    for label, g in d["per_guess"].items():
-        trip, worker = g["round_trip"], g["in_worker"]
-        target = {1: targets["single"], 3: targets.get("ensemble of three")}.get(len(g["models"]))
-        rows.append(
-            [
-                _guess_label(label, d),
-                whole(trip["n"]),
-                f"{trip['p50_ms']:.1f}",
-                f"{trip['p95_ms']:.1f}",
-                f"{trip['p99_ms']:.1f}",
-                f"{worker['p50_ms']:.1f}",
-                "" if target is None else f"{target:g}",
-            ]
-        )
-    header = [
-        "per guess, real raw drawings",
-        "guesses",
-        "p50 ms",
-        "p95 ms",
-        "p99 ms",
-        "in the worker, p50 ms",
-        "target p95 ms",
-    ]
-    return markdown(header, rows, WEB)
-
-
-@figure
-def web_setting() -> str:
-    d = _web()
-    classes = sorted({m["classes"] for m in d["models"].values()})
-    return (
-        f"{d['browser']}, {d['backend']}, on {d['machine']['cores']} cores; models of "
-        f"{' and '.join(map(str, classes))} classes"
-    )
-
-
-def _mb(n_bytes: float) -> str:
-    return f"{n_bytes / 1e6:.1f} MB"
-
-
-@figure
-def web_load() -> str:
-    d = _web()
-    files = d["size"]["exported_folder"]["files"]
-    wasm = sum(v for k, v in files.items() if k.endswith(".wasm"))
-    onnx = sum(v for k, v in files.items() if k.endswith(".onnx"))
-    js = sum(v for k, v in files.items() if k.endswith(".js"))
-    loads = d["first_load_ms"]["each"]
-    return (
-        f"{d['first_load_ms']['median'] / 1000:.1f} s (median of {len(loads)} loads in a fresh "
-        f"browser context, from navigation to the models being ready); the folder is "
-        f"{_mb(d['size']['exported_folder']['bytes'])}: onnxruntime-web's wasm {_mb(wasm)}, "
-        f"the JavaScript {_mb(js)}, the ONNX models {_mb(onnx)}"
-    )
-
-
-@figure
-def web_summary() -> str:
-    d = _web()
-    everything = max(d["per_guess"].values(), key=lambda g: len(g["models"]))
-    return (
-        f"p95 {everything['round_trip']['p95_ms']:.0f} ms a guess for "
-        f"{len(everything['models'])} models and their ensemble in headless Chromium on "
-        f"{d['machine']['cores']} cores, ready {d['first_load_ms']['median'] / 1000:.1f} s after "
-        f"the page is opened, {_mb(d['size']['exported_folder']['bytes'])} in all"
-    )
-
-
-AGREEMENT = "web_agreement.json"
-
-
-@table
-def web_agreement() -> str:
-    d = load(AGREEMENT)
-    n = d["drawings"]
-    rows = []
-    for name, a in d["agreement"].items():
-        label = f"`{name}`" + (f" ({get_kind(d['models'][name]['kind']).title})"
-                               if name in d["models"] else " (the page's pool)")  # fmt: skip
-        rows.append(
-            [
-                label,
-                whole(a["drawings"]),
-                pct(a["top1_agreement"], 2),
-                pct(a["probabilities_within_tol"], 2),
-                f"{a['max_abs_diff']:.1e}",
-            ]
-        )
-    header = [
-        f"model ({whole(n['raw'])} raw + {whole(n['simplified'])} simplified drawings)",
-        "drawings",
-        "same top-1 as predict",
-        f"probabilities within {d['tolerance']:g}",
-        "largest difference",
-    ]
-    return markdown(header, rows, AGREEMENT)
