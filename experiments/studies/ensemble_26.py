@@ -134,7 +134,7 @@ def main(argv=None) -> dict:
         print(f"export --format onnx: {exported}")
 
     payload = {
-        "ensemble": {"members": list(KINDS), "weights": dict(zip(KINDS, ens.weights))},
+        "ensemble": {"members": list(KINDS), "weights": dict(ens.weights)},
         "compare_row": {k: row[k] for k in (*SCORES, "n")},
         "evaluate": {k: getattr(result.report, k) for k in SCORES},
         "evaluate_vs_compare": {"scores_max_abs": max(score_diff.values()), "probs": prob_diff},
