@@ -48,6 +48,7 @@ TABLES: dict = {}  # marker name -> function returning the table's markdown
 FIGURES: dict = {}  # marker name -> function returning a figure's text (one line)
 MAKERS = (
     "experiments.doc_tables_studies",
+    "experiments.doc_tables_stroke",
     "experiments.doc_tables_bench",
     "experiments.doc_tables_serve",
     "experiments.doc_tables_web",

@@ -24,7 +24,18 @@ def model_name(name: str) -> str:
 
 @table
 def results_26() -> str:
-    data = load(C26)
+    return results_table(C26, "the three")
+
+
+def asked_epochs(kind: str, training: dict, settings: dict) -> int:
+    """The epochs a `compare_26` run was asked for: recorded, `--epochs`, or the kind's default."""
+    asked = (training.get("requested") or {}).get("epochs") or settings.get("epochs")
+    return asked or get_kind(kind).defaults.epochs
+
+
+def results_table(file: str, members: str) -> str:
+    """Each model of a `compare_26` result and the ensemble of `members`, on its test split."""
+    data = load(file)
     rows = []
     for name in data["comparison"]["order"]:
         m, t = data["models"][name], data["training"][name]
@@ -35,7 +46,7 @@ def results_26() -> str:
                 pct(m["top3"]),
                 f"{m['map3']:.3f}",
                 pct(t["best_val_accuracy"]),
-                f"{t['epochs_run']} of {t['requested']['epochs']}",
+                f"{t['epochs_run']} of {asked_epochs(name, t, data['settings'])}",
                 minutes(t["seconds"]),
             ]
         )
@@ -43,7 +54,7 @@ def results_26() -> str:
     weights = " / ".join(f"{ens['all']['weights'][n]:.2f}" for n in ens["all"]["members"])
     rows.append(
         [
-            f"ensemble of the three ({ens['pool']} pool; weights fitted on validation: {weights})",
+            f"ensemble of {members} ({ens['pool']} pool; weights fitted on validation: {weights})",
             pct(m["top1"]),
             pct(m["top3"]),
             f"{m['map3']:.3f}",
@@ -61,7 +72,7 @@ def results_26() -> str:
         "epochs",
         "training minutes",
     ]
-    return markdown(header, rows, C26)
+    return markdown(header, rows, file)
 
 
 @figure
@@ -75,8 +86,13 @@ def drawings_26() -> str:
 
 @table
 def paired_26() -> str:
+    return paired_table(C26)
+
+
+def paired_table(file: str) -> str:
+    """The paired tests of every pair of models of a `compare_26` result, better model first."""
     rows = []
-    for pair in load(C26)["comparison"]["pairwise"]:
+    for pair in load(file)["comparison"]["pairwise"]:
         a, b, boot, mc = pair["name_a"], pair["name_b"], pair["bootstrap"], pair["mcnemar"]
         diff, low, high, only_a, only_b = boot["diff"], boot["low"], boot["high"], mc["b"], mc["c"]
         if diff < 0:  # the better model first
@@ -99,7 +115,7 @@ def paired_26() -> str:
         "exact McNemar p",
         "Holm p",
     ]
-    return markdown(header, rows, C26)
+    return markdown(header, rows, file)
 
 
 @figure

@@ -77,7 +77,9 @@ def test_every_result_names_a_command_that_remakes_it(path):
         assert not absolute, f"{path.name} {where}: absolute paths {absolute}"
 
 
-@pytest.mark.parametrize("name", ["compare_26_defaults.json", "compare_26_reduced.json"])
+@pytest.mark.parametrize(
+    "name", ["compare_26_defaults.json", "compare_26_reduced.json", "compare_26_four_kinds.json"]
+)
 def test_26_class_results_record_the_split_that_gives_their_counts(name, shared_quickdraw):
     from seqdoodle.datasets.prepared import split_assignment
 

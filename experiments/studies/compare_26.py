@@ -24,6 +24,8 @@ Run (the full version trains 3 models plus 3 per learning-curve size: hours on 2
 
     python -m experiments.studies.compare_26
     python -m experiments.studies.compare_26 --partial 1000 --curve '' --name compare_26_defaults
+    python -m experiments.studies.compare_26 --kinds cnn,rnn,timecnn,transformer \\
+        --partial 1000 --curve '' --name compare_26_four_kinds     # with the stroke transformer
     python -m experiments.studies.compare_26 --max-train 6000 --epochs 4 \\
         --partial 600 --curve 1000,3000 --name compare_26_reduced     # a reduced run
 
@@ -154,6 +156,11 @@ def train_kind(kind: str, out: Path, max_train=None) -> dict:
         time_limit=args.time_limit,
         progress=False,
     ).summary
+    summary["requested"] = {
+        "epochs": args.epochs or get_kind(kind).defaults.epochs,
+        "max_train": max_train,
+        "time_limit": args.time_limit,
+    }
     print(
         f"  {kind:8s} {summary['epochs_run']} epochs, best val {summary['best_val_accuracy']:.4f}, "
         f"{summary['seconds']:.0f} s ({summary['stop_reason']})"

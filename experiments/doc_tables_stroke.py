@@ -1,0 +1,139 @@
+"""The docs' tables and figures of the pushed stroke models: the four kinds on one machine and
+budget, distillation from the ensemble (see `experiments.doc_tables`)."""
+
+from __future__ import annotations
+
+from experiments.doc_tables import figure, load, markdown, table, whole
+from experiments.doc_tables_studies import model_name, paired_table, results_table
+from seqdoodle.reports.format import format_p, pct, points
+
+FOUR = "compare_26_four_kinds.json"
+DISTILL = "distill_26.json"
+
+
+@table
+def results_26_four() -> str:
+    return results_table(FOUR, "the four")
+
+
+@table
+def paired_26_four() -> str:
+    return paired_table(FOUR)
+
+
+def pair_of(a: str, b: str) -> dict:
+    """The paired test of `a` against `b` in the four-kind comparison, signed as a - b."""
+    for pair in load(FOUR)["comparison"]["pairwise"]:
+        boot, mc = pair["bootstrap"], pair["mcnemar"]
+        if (pair["name_a"], pair["name_b"]) == (a, b):
+            return {"diff": boot["diff"], "low": boot["low"], "high": boot["high"], **mc}
+        if (pair["name_a"], pair["name_b"]) == (b, a):
+            return {"diff": -boot["diff"], "low": -boot["high"], "high": -boot["low"], **mc}
+    raise KeyError(f"{FOUR}: no pair {a} / {b}")
+
+
+@figure
+def transformer_vs_cnn_26() -> str:
+    p = pair_of("transformer", "cnn")
+    return (
+        f"{points(p['diff'])} points against the CNN (95% interval {points(p['low'])} to "
+        f"{points(p['high'])}, Holm p {format_p(p['p_holm'])})"
+    )
+
+
+@figure
+def four_kinds_budget() -> str:
+    data = load(FOUR)
+    minutes = data["settings"]["time_limit"]
+    return f"{minutes:g} minutes of training a model on {data['machine']['cores']} cores"
+
+
+@table
+def distill_26() -> str:
+    data = load(DISTILL)
+    best = data["best_single"]
+
+    def row(name: str, record: dict, versus: dict | None) -> list[str]:
+        test = record["test"]
+        cells = [name, pct(test["top1"]), pct(test["top3"]), f"{test['map3']:.3f}"]
+        if versus is None:
+            cells += ["", "", ""]
+        else:
+            low, high = versus["ci95"]
+            cells += [points(versus["diff"]), f"{points(low)} to {points(high)}"]
+            cells.append(format_p(versus["p_mcnemar"]))
+        return [*cells, whole(record["n_params"])]
+
+    rows = [row(model_name(k), r, None) for k, r in data["singles"].items()]
+    for kind, r in data["students"].items():
+        rows.append(row(f"{model_name(kind)} taught by the ensemble", r, r["vs_best_single"]))
+    teacher = data["teacher"]
+    weights = " / ".join(f"{teacher['weights'][m]:.2f}" for m in teacher["members"])
+    members = ", ".join(teacher["members"])
+    rows.append(row(f"the teacher: ensemble of {members} ({weights})", teacher, None))
+    header = [
+        "model",
+        "test top-1",
+        "top-3",
+        "MAP@3",
+        f"top-1 minus `{best}` (points)",
+        "95% bootstrap CI",
+        "exact McNemar p",
+        "parameters",
+    ]
+    return markdown(header, rows, DISTILL)
+
+
+@figure
+def distill_gain_26() -> str:
+    data = load(DISTILL)
+    kind, r = next(iter(data["students"].items()))
+    gap = -r["vs_teacher"]["diff"]
+    return (
+        f"the `{kind}` student is {points(r['vs_best_single']['diff'])} points against the best "
+        f"single model (`{data['best_single']}`) and {100 * gap:.1f} below its teacher"
+    )
+
+
+@figure
+def distill_in_budget_26() -> str:
+    inside, outside = load("distill_26_in_budget.json"), load(DISTILL)
+    kind, r = next(iter(inside["students"].items()))
+    t = r["training"]
+    return (
+        f"{t['epochs_run']} epochs instead of {outside['students'][kind]['training']['epochs_run']}"
+        f" and {points(r['vs_best_single']['diff'])} points against `{inside['best_single']}` "
+        f"(95% interval {points(r['vs_best_single']['ci95'][0])} to "
+        f"{points(r['vs_best_single']['ci95'][1])})"
+    )
+
+
+@figure
+def distill_teacher_seconds_26() -> str:
+    kind, r = next(iter(load(DISTILL)["students"].items()))
+    return f"{r['training']['teacher_seconds_outside_limit'] / 60:.1f} minutes"
+
+
+def _epoch_seconds(file: str, kind: str) -> float:
+    t = load(file)["training"][kind]
+    return t["seconds"] / t["epochs_run"]
+
+
+@figure
+def machine_speed_26() -> str:
+    here = {k: _epoch_seconds(FOUR, k) for k in ("rnn", "cnn")}
+    there = {k: _epoch_seconds("compare_26_defaults.json", k) for k in ("rnn", "cnn")}
+    return (
+        f"a training epoch of the stroke model on the 26 classes took {here['rnn']:.0f} s on the "
+        f"slower machine and {there['rnn']:.1f} s on the faster one "
+        f"({here['rnn'] / there['rnn']:.1f}x), one of the CNN {here['cnn']:.0f} s and "
+        f"{there['cnn']:.0f} s ({here['cnn'] / there['cnn']:.1f}x)"
+    )
+
+
+@figure
+def ensemble_gain_26_four() -> str:
+    models = load(FOUR)["models"]
+    best = max((k for k in models if k != "ensemble"), key=lambda k: models[k]["top1"])
+    gain = models["ensemble"]["top1"] - models[best]["top1"]
+    return f"{points(gain)} points above the best single model (`{best}`)"
