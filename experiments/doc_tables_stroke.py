@@ -4,7 +4,7 @@ budget, distillation from the ensemble (see `experiments.doc_tables`)."""
 from __future__ import annotations
 
 from experiments.doc_tables import figure, load, markdown, table, whole
-from experiments.doc_tables_studies import model_name, paired_table, results_table
+from experiments.doc_tables_studies import model_name, oriented, paired_table, results_table
 from seqdoodle.reports.format import format_p, pct, points
 
 FOUR = "compare_26_four_kinds.json"
@@ -24,11 +24,9 @@ def paired_26_four() -> str:
 def pair_of(a: str, b: str) -> dict:
     """The paired test of `a` against `b` in the four-kind comparison, signed as a - b."""
     for pair in load(FOUR)["comparison"]["pairwise"]:
-        boot, mc = pair["bootstrap"], pair["mcnemar"]
-        if (pair["name_a"], pair["name_b"]) == (a, b):
-            return {"diff": boot["diff"], "low": boot["low"], "high": boot["high"], **mc}
-        if (pair["name_a"], pair["name_b"]) == (b, a):
-            return {"diff": -boot["diff"], "low": -boot["high"], "high": -boot["low"], **mc}
+        if {pair["name_a"], pair["name_b"]} == {a, b}:
+            _, _, diff, low, high, _, _ = oriented(pair, a)
+            return {"diff": diff, "low": low, "high": high, **pair["mcnemar"]}
     raise KeyError(f"{FOUR}: no pair {a} / {b}")
 
 

@@ -89,14 +89,23 @@ def paired_26() -> str:
     return paired_table(C26)
 
 
+def oriented(pair: dict, first: str) -> tuple:
+    """`(a, b, diff, low, high, only_a, only_b)` of a `compare` pairwise entry, read as
+    `first` minus the other model."""
+    a, b, boot, mc = pair["name_a"], pair["name_b"], pair["bootstrap"], pair["mcnemar"]
+    diff, low, high, only_a, only_b = boot["diff"], boot["low"], boot["high"], mc["b"], mc["c"]
+    if first == b:
+        return b, a, -diff, -high, -low, only_b, only_a
+    return a, b, diff, low, high, only_a, only_b
+
+
 def paired_table(file: str) -> str:
     """The paired tests of every pair of models of a `compare_26` result, better model first."""
     rows = []
     for pair in load(file)["comparison"]["pairwise"]:
-        a, b, boot, mc = pair["name_a"], pair["name_b"], pair["bootstrap"], pair["mcnemar"]
-        diff, low, high, only_a, only_b = boot["diff"], boot["low"], boot["high"], mc["b"], mc["c"]
-        if diff < 0:  # the better model first
-            a, b, diff, low, high, only_a, only_b = b, a, -diff, -high, -low, only_b, only_a
+        better = pair["name_a"] if pair["bootstrap"]["diff"] >= 0 else pair["name_b"]
+        a, b, diff, low, high, only_a, only_b = oriented(pair, better)
+        mc = pair["mcnemar"]
         rows.append(
             [
                 f"{a} - {b}",
