@@ -10,8 +10,9 @@ The real stroke subset: `STROKE_CLASSES` are the 8 classes of the first stroke s
 500+ drawings in the two folders (the 26-class set). Both folders are read in that order, so a
 class present in both gets the drawings of both.
 
-This module imports only the standard library at load time, so a child process that measures
-its own memory can import it cheaply.
+This module imports only the standard library and `seqdoodle.models.runtime` at load time, so a
+child process that measures its own memory can import it cheaply. Importing it asks for the
+commands' CPU kernels (`use_onednn`), before any experiment loads TensorFlow.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ import platform
 import shlex
 import sys
 from pathlib import Path
+
+from seqdoodle.models.runtime import use_onednn
+
+use_onednn()
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "quickdraw"

@@ -332,3 +332,41 @@ def precision() -> str:
 @figure
 def precision_load() -> str:
     return load_range(load("precision.json")["load_average_end"])
+
+
+# ----------------------------------------------------------------------------- CPU kernels
+
+
+@table
+def cpu_kernels() -> str:
+    d = load("cpu_kernels.json")
+    rows = []
+    for kind, e in d["epochs"].items():
+        s, top1, each = e["second_epoch_s"], e["val_top1"], e["each_repeat_s"]
+        cell = {k: f"{s[k]:.1f} [{', '.join(f'{v:.1f}' for v in each[k])}], {pct(top1[k])}"
+                for k in s}  # fmt: skip
+        label = f"`{kind}`, a `train` epoch: best seconds [each run], validation top-1"
+        rows.append([label, cell["eigen"], cell["onednn"], f"{e['speedup']:.2f}x"])
+    for kind, rates in d["samples_per_s"].items():
+        r = rates["predict"]
+        rows.append([f"`{kind}`, `predict` (samples/s)", whole(r["eigen"]), whole(r["onednn"]),
+                     f"{r['speedup']:.2f}x"])  # fmt: skip
+    header = ["default model of the kind", "Eigen (`=0`)", "oneDNN (`=1`)", "speed-up"]
+    return markdown(header, rows, "cpu_kernels.json")
+
+
+@figure
+def cpu_kernels_agreement() -> str:
+    d = load("cpu_kernels.json")["agreement"]
+    worst = max(a["max_prob_difference"] for a in d.values())
+    same = min(a["top1_equal"] for a in d.values())
+    return (f"the largest difference of a probability between the two was {worst:.1e}, and "
+            f"{pct(same)} of the top-1 guesses were the same")  # fmt: skip
+
+
+@figure
+def cpu_kernels_machine() -> str:
+    d = load("cpu_kernels.json")
+    flags = ", ".join(d["cpu_flags"]) or "none of those"
+    return (f"{d['machine']['cores']} cores of an {d['machine']['cpu_model']} ({flags}; load "
+            f"average {load_range(d['load_average_end'])} at the end)")  # fmt: skip

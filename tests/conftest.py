@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from seqdoodle.models.runtime import use_onednn  # noqa: E402
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+use_onednn()  # the CPU kernels of the commands, before any test loads TensorFlow
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_QUICKDRAW = Path(

@@ -70,3 +70,32 @@ def test_subsets_are_nested_balanced_and_seeded():
     assert not np.array_equal(small, nested_train_rows(labels, splits, 10, seed=1))
     every = nested_train_rows(labels, splits, None, seed=0)
     assert every.size == int(np.sum(splits == 0))
+
+
+def test_only_a_run_trained_as_the_study_trains_is_reused(current_runs, tmp_path):
+    import json
+    import shutil
+
+    from experiments.studies.data_scale import reusable_run
+    from seqdoodle.errors import DataFormatError
+    from seqdoodle.runs.layout import RunLayout
+
+    folder = tmp_path / "runs"
+    (folder / "cnn").mkdir(parents=True)
+    shutil.copy(current_runs["cnn"] / "config.json", folder / "cnn")
+    config = json.loads((folder / "cnn" / "config.json").read_text())
+    sha, train = config["dataset"]["manifest_sha256"], config["train"]
+    limit = train["time_limit"] and train["time_limit"] * 60
+    with pytest.raises(DataFormatError, match="not finished"):
+        reusable_run(folder, "cnn", sha, train["epochs"], limit)
+    state = RunLayout(folder / "cnn").state
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text(json.dumps({"summary": {"stop_reason": "epochs"}}))
+    assert reusable_run(folder, "cnn", sha, train["epochs"], limit) == folder / "cnn"
+    with pytest.raises(DataFormatError, match="limit"):  # a time-limited run is not a full one
+        reusable_run(folder, "cnn", sha, train["epochs"], 840 if limit is None else None)
+    with pytest.raises(DataFormatError, match="epochs"):
+        reusable_run(folder, "cnn", sha, train["epochs"] + 1, limit)
+    with pytest.raises(DataFormatError, match="another dataset"):
+        reusable_run(folder, "cnn", "0" * 64, train["epochs"], limit)
+    assert reusable_run(tmp_path, "cnn", sha) is None

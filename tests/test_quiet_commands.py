@@ -157,3 +157,23 @@ def test_verbose_lets_tensorflow_log_through(trained_run, inputs, home):
     assert result.returncode == 1, result.stderr
     assert tf_log_lines(result.stderr)
     assert result.stderr.splitlines()[-1].startswith(f"Error: {inputs['notimage']}")
+
+
+def test_use_onednn_asks_for_onednn_on_x86_and_leaves_a_users_choice(monkeypatch):
+    import platform
+    import sys
+
+    from seqdoodle.models import runtime
+
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)
+    monkeypatch.setattr(platform, "machine", lambda: "x86_64")
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    assert runtime.use_onednn() is True
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")  # the user's Eigen kernels stay
+    assert runtime.use_onednn() is False
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS")
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")  # not asked for elsewhere
+    assert runtime.use_onednn() is False
+    assert "TF_ENABLE_ONEDNN_OPTS" not in os.environ

@@ -46,19 +46,19 @@ from experiments.common import (  # noqa: E402
 DEFAULT_OUT = RESULTS / "precision.json"
 
 
-def cpu_flags() -> list[str]:
+def cpu_flags(wanted=("avx512_bf16", "amx_bf16", "avx512_fp16", "avx512f")) -> list[str]:
+    """The flags of `wanted` that /proc/cpuinfo lists (none where it cannot be read)."""
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
         return []
-    wanted = ("avx512_bf16", "amx_bf16", "avx512_fp16", "avx512f")
     return [flag for flag in wanted if f" {flag}" in text]
 
 
-def model_rate(kind_name: str, precision: str, steps: int, n_classes: int = 26) -> float:
-    """Training samples/s of the kind's default model under `precision`, batches premade."""
+def default_model(kind_name: str, precision: str = "float32", n_classes: int = 26):
+    """`(model, x, y)`: the kind's default model, compiled under `precision`, and one premade
+    training batch of random inputs shaped like the real ones (batch size the kind's default)."""
     import numpy as np
-    import tensorflow as tf
 
     from seqdoodle.kinds import get_kind
     from seqdoodle.kinds.inputs import StrokeFeatures
@@ -68,22 +68,35 @@ def model_rate(kind_name: str, precision: str, steps: int, n_classes: int = 26) 
     kind = get_kind(kind_name)
     rng = np.random.default_rng(0)
     batch = kind.defaults.batch_size
-    if kind.input_type == "bitmap":
-        config = {"type": "bitmap", "size": 28}
-        x = rng.integers(0, 256, (batch, 28, 28, 1)).astype(np.float32)
-    else:
+    if kind.input_type == "stroke3":
         config = StrokeFeatures(scale=(0.05, 0.05), scale_in_model=True).to_config()
         x = (rng.normal(size=(batch, 48, 3)) * 0.05).astype(np.float32)
         x[..., 2] = rng.random((batch, 48)) < 0.12
+    else:  # 28x28 images: the bitmap, or the stroke-order channels
+        config = kind.run_input_config({"type": kind.input_type, "size": 28})
+        channels = len(config.get("channels", [None]))
+        x = rng.integers(0, 256, (batch, 28, 28, channels)).astype(np.float32)
     y = rng.integers(0, n_classes, batch).astype(np.int32)
     with precision_policy(precision):
         model = kind.build_model(kind.archs[0], n_classes, config, seed=0)
         compile_classifier(model, 1e-3)
+    return model, x, y
+
+
+def fit_rate(model, x, y, steps: int) -> float:
+    """Training samples/s of `model.fit` on the premade batch, after 3 steps that build it."""
+    import tensorflow as tf
+
     data = tf.data.Dataset.from_tensors((x, y)).repeat()
     model.fit(data, steps_per_epoch=3, epochs=1, verbose=0)  # builds the graph
     started = time.perf_counter()
     model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
-    return steps * batch / (time.perf_counter() - started)
+    return steps * len(x) / (time.perf_counter() - started)
+
+
+def model_rate(kind_name: str, precision: str, steps: int, n_classes: int = 26) -> float:
+    """Training samples/s of the kind's default model under `precision`, batches premade."""
+    return fit_rate(*default_model(kind_name, precision, n_classes), steps)
 
 
 def main(argv=None) -> dict:

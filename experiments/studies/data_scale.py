@@ -176,9 +176,12 @@ def training_record(out: Path) -> dict:
     }
 
 
-def reusable_run(folder: Path, kind: str, data_sha: str) -> Path | None:
-    """`folder/kind` when it is a finished seed-0 run of the whole dataset; None when absent."""
+def reusable_run(folder: Path, kind: str, data_sha: str, epochs=None, max_seconds=None):
+    """`folder/kind` when it is a finished seed-0 run of the whole dataset trained as this study
+    trains (`epochs`, None for the kind's default; `max_seconds`, None for no limit); None when
+    there is no run there."""
     from seqdoodle.errors import DataFormatError
+    from seqdoodle.kinds import get_kind
     from seqdoodle.runs.layout import RunLayout
 
     out = Path(folder) / kind
@@ -188,8 +191,16 @@ def reusable_run(folder: Path, kind: str, data_sha: str) -> Path | None:
     config = json.loads((out / "config.json").read_text())
     if config["dataset"]["manifest_sha256"] != data_sha:
         raise DataFormatError(f"{out}: trained on another dataset than --data")
-    if config["train"]["seed"] != 0 or config["train"].get("max_train"):
+    train = config["train"]
+    if train["seed"] != 0 or train.get("max_train"):
         raise DataFormatError(f"{out}: not a seed-0 run on every training drawing")
+    limit = None if max_seconds is None else max_seconds / 60
+    wanted = get_kind(kind).defaults.epochs if epochs is None else epochs
+    if train.get("time_limit") != limit or train["epochs"] != wanted:
+        raise DataFormatError(
+            f"{out}: trained for {train['epochs']} epochs, limit {train.get('time_limit')} min; "
+            f"this study trains {wanted} epochs, limit {limit} min"
+        )
     if RunLayout(out).read_summary() is None:
         raise DataFormatError(f"{out}: its training has not finished; wait, or drop --reuse-full")
     return out
@@ -214,7 +225,7 @@ def run_job(args, full, work, kind, size, seed, x, data_sha) -> dict:
         return saved
     out = None
     if size is None and seed == 0 and args.reuse_full is not None:
-        out = reusable_run(args.reuse_full, kind, data_sha)
+        out = reusable_run(args.reuse_full, kind, data_sha, args.epochs, args.max_seconds)
     reused = out is not None
     if not reused:
         ds = full

@@ -14,6 +14,7 @@ from seqdoodle.errors import SeqdoodleError
 from seqdoodle.models.runtime import (
     import_tensorflow_quietly,  # noqa: F401 - export, serve use it
     quiet_tensorflow,
+    use_onednn,
 )
 
 
@@ -66,6 +67,7 @@ def global_options(
 ) -> None:
     """Options for every command, given before its name: `seqdoodle --verbose predict ...`."""
     quiet_tensorflow(quiet=not verbose)
+    use_onednn()
 
 
 # Usage errors (bad option values) keep typer's own message and exit code 2.

@@ -6,6 +6,8 @@ any log level applies. A command's output should be its own, so commands and ser
 TensorFlow through here: `quiet_tensorflow()` sets the log-level variables and makes every later
 import of TensorFlow, wherever it happens, run with fd 2 pointed at /dev/null.
 `SEQDOODLE_DEBUG=1` leaves the log visible.
+
+`use_onednn()` asks TensorFlow for oneDNN's CPU kernels on x86-64 before it loads.
 """
 
 from __future__ import annotations
@@ -14,10 +16,15 @@ import contextlib
 import importlib.abc
 import importlib.util
 import os
+import platform
 import sys
 
 # Read by TensorFlow's C++ runtime when it loads: errors only after start-up (e.g. cuInit).
 QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR"}
+# TensorFlow turns oneDNN's CPU kernels on by itself only on CPUs with AVX-512 VNNI/BF16 or AMX;
+# on other x86-64 CPUs (AVX2) they train the default CNN faster with the same results up to
+# float32 round-off (`python -m experiments.bench.cpu_kernels`, docs/benchmarks.md).
+ONEDNN_ENVIRONMENT = {"TF_ENABLE_ONEDNN_OPTS": "1"}
 _STATE = {"quiet": True}  # False after `quiet_tensorflow(False)`
 
 
@@ -49,6 +56,24 @@ def quiet_tensorflow(quiet: bool = True) -> None:
         _quiet_python_logger(sys.modules["tensorflow"])
     elif not hooks:
         sys.meta_path.insert(0, _QuietImportFinder())
+
+
+def use_onednn() -> bool:
+    """Ask TensorFlow for oneDNN's CPU kernels (`TF_ENABLE_ONEDNN_OPTS=1`) on x86-64.
+
+    A value already in the environment wins (`TF_ENABLE_ONEDNN_OPTS=0` keeps TensorFlow's
+    Eigen kernels). TensorFlow reads it once, when it loads: commands call this first thing.
+
+    Returns:
+        bool: True when this call puts oneDNN's kernels in use: x86-64, the environment asks for
+        them, and TensorFlow is not loaded yet.
+    """
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    for name, value in ONEDNN_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    asked = os.environ["TF_ENABLE_ONEDNN_OPTS"].strip().lower() in ("1", "true")
+    return asked and "tensorflow" not in sys.modules
 
 
 def import_tensorflow_quietly() -> None:

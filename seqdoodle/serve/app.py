@@ -249,11 +249,12 @@ def app_from_env():
     import json
     import os
 
-    from seqdoodle.models.runtime import quiet_tensorflow
+    from seqdoodle.models.runtime import quiet_tensorflow, use_onednn
     from seqdoodle.serve.batcher import MAX_QUEUE, MAX_WAIT_MS
     from seqdoodle.serve.engine import load_engine
 
     quiet_tensorflow()  # imported only if a run has no cached ONNX export (or for --backend keras)
+    use_onednn()
     spec = json.loads(os.environ[SPEC_ENV])
     engine = load_engine(
         spec["runs"],
