@@ -13,8 +13,7 @@ busy machine hurts both alike.
 - Inference: `predict` on a premade batch of random inputs shaped like the real ones (the
   precision benchmark's `default_model`, float32), `--steps` times after one untimed call.
 - Agreement: the same freshly built model (the first child's weights) predicts the same batch
-  under both settings;
-  the largest difference of a probability, and the share of equal top-1.
+  under both settings: the largest difference of a probability, and the share of equal top-1.
 - Training (`--epoch-kinds`, empty to skip): `seqdoodle.train` for 2 epochs on the real 8-class
   stroke set (up to `--max-train` training drawings); the second epoch's seconds (the first
   includes building the graph) and its validation top-1.
@@ -115,18 +114,11 @@ def agreement(folders: dict, kinds: list) -> dict:
 
 def summarise(measured: dict, kinds: list, epoch_kinds: list) -> dict:
     """Best rate of each setting, and oneDNN's speed-up over Eigen (>1: faster)."""
-    best = {
-        kind: {
-            what: {
-                s: round(max(m["kernels"][kind][what] for m in measured[s]), 1) for s in SETTINGS
-            }  # fmt: skip
-            for what in ("predict",)
-        }
-        for kind in kinds
-    }
-    for rates in best.values():
-        for pair in rates.values():
-            pair["speedup"] = round(pair["onednn"] / pair["eigen"], 2)
+    best = {}
+    for kind in kinds:
+        rate = {s: round(max(m["kernels"][kind]["predict"] for m in measured[s]), 1)
+                for s in SETTINGS}  # fmt: skip
+        best[kind] = {"predict": {**rate, "speedup": round(rate["onednn"] / rate["eigen"], 2)}}
     epochs = {}
     for kind in epoch_kinds:
         each = {s: min(m["epochs"][kind]["seconds"] for m in measured[s]) for s in SETTINGS}

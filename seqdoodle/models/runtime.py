@@ -23,7 +23,7 @@ import sys
 QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR"}
 # TensorFlow turns oneDNN's CPU kernels on by itself only on CPUs with AVX-512 VNNI/BF16 or AMX;
 # on other x86-64 CPUs (AVX2) they train the default CNN faster with the same results up to
-# float32 round-off (`python -m experiments.bench.cpu_kernels`, docs/benchmarks.md).
+# float32 round-off (`python -m experiments.bench.cpu_kernels`, docs/distributed.md).
 ONEDNN_ENVIRONMENT = {"TF_ENABLE_ONEDNN_OPTS": "1"}
 _STATE = {"quiet": True}  # False after `quiet_tensorflow(False)`
 
