@@ -135,3 +135,53 @@ def ensemble_gain_26_four() -> str:
     best = max((k for k in models if k != "ensemble"), key=lambda k: models[k]["top1"])
     gain = models["ensemble"]["top1"] - models[best]["top1"]
     return f"{points(gain)} points above the best single model (`{best}`)"
+
+
+TUNING = "transformer_archs.json"
+
+
+@table
+def transformer_archs() -> str:
+    data = load(TUNING)
+    minutes = {r["time_limit_min"] for r in data["archs"].values()}
+    rows = []
+    for arch, r in sorted(data["archs"].items(), key=lambda kv: -kv[1]["best_val_top1"]):
+        preset = r["preset"]
+        stem = " + ".join(f"k{k}/s{s}" for k, s in zip(preset["stem_kernels"],
+                                                         preset["stem_strides"]))  # fmt: skip
+        rows.append([
+            f"`{arch}`",
+            stem,
+            f"{preset['blocks']} x {preset['dim']}",
+            whole(r["train_samples_per_s"]),
+            f"{r['epochs_run']} (best {r['best_epoch']})",
+            pct(r["best_val_top1"]),
+        ])  # fmt: skip
+    header = [
+        "preset",
+        "stem (kernel/stride)",
+        "blocks x width",
+        "training drawings/s",
+        f"epochs in {' / '.join(f'{m:g}' for m in sorted(minutes))} min",
+        "best validation top-1",
+    ]
+    return markdown(header, rows, TUNING)
+
+
+@figure
+def transformer_tuning_gain() -> str:
+    archs = load(TUNING)["archs"]
+    new, old = archs["default"], archs["stride2"]
+    return (
+        f"{points(new['best_val_top1'] - old['best_val_top1'])} points of validation top-1 "
+        f"({pct(new['best_val_top1'])} in {new['epochs_run']} epochs against "
+        f"{pct(old['best_val_top1'])} in {old['epochs_run']})"
+    )
+
+
+@figure
+def transformer_per_epoch() -> str:
+    archs = load(TUNING)["archs"]
+    new, old = archs["default"]["val_top1_by_epoch"], archs["stride2"]["val_top1_by_epoch"]
+    n = min(5, len(new), len(old))
+    return f"{pct(new[n - 1])} against {pct(old[n - 1])} after {n} epochs"

@@ -11,8 +11,8 @@ a point is. `StrokeTransformer` therefore puts the drawing's structure into ever
    in the drawing (index / length);
 3. learned embeddings of the stroke index (pen lifts so far, clipped) and of the point index,
    added to a projection of the point features;
-4. a strided Conv1D stem (masked, fixed padding) that merges neighbouring points, so attention,
-   O(L^2), runs over half as many tokens (about 23 for a typical doodle);
+4. a strided Conv1D stem (masked, fixed padding) that merges neighbouring points, so the blocks
+   run over a quarter as many tokens (about 12 for a typical doodle; preset `stride2`: half);
 5. pre-LayerNorm encoder blocks (`keras.layers.MultiHeadAttention` with a key mask, GELU
    feed-forward), a final LayerNorm and masked mean + max pooling.
 
