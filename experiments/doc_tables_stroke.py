@@ -21,22 +21,31 @@ def paired_26_four() -> str:
     return paired_table(FOUR)
 
 
-def pair_of(a: str, b: str) -> dict:
-    """The paired test of `a` against `b` in the four-kind comparison, signed as a - b."""
-    for pair in load(FOUR)["comparison"]["pairwise"]:
+def pair_of(a: str, b: str, file: str = FOUR) -> dict:
+    """The paired test of `a` against `b` in a comparison's JSON, signed as a - b."""
+    for pair in load(file)["comparison"]["pairwise"]:
         if {pair["name_a"], pair["name_b"]} == {a, b}:
             _, _, diff, low, high, _, _ = oriented(pair, a)
             return {"diff": diff, "low": low, "high": high, **pair["mcnemar"]}
-    raise KeyError(f"{FOUR}: no pair {a} / {b}")
+    raise KeyError(f"{file}: no pair {a} / {b}")
+
+
+def versus_cnn(file: str) -> str:
+    p = pair_of("transformer", "cnn", file)
+    test = (
+        f"Holm p {format_p(p['p_holm'])}"
+        if "p_holm" in p
+        else f"McNemar p {format_p(p['p_value'])}"
+    )
+    return (
+        f"{points(p['diff'])} points against the CNN (95% interval {points(p['low'])} to "
+        f"{points(p['high'])}, {test})"
+    )
 
 
 @figure
 def transformer_vs_cnn_26() -> str:
-    p = pair_of("transformer", "cnn")
-    return (
-        f"{points(p['diff'])} points against the CNN (95% interval {points(p['low'])} to "
-        f"{points(p['high'])}, Holm p {format_p(p['p_holm'])})"
-    )
+    return versus_cnn(FOUR)
 
 
 @figure
@@ -185,3 +194,21 @@ def transformer_per_epoch() -> str:
     new, old = archs["default"]["val_top1_by_epoch"], archs["stride2"]["val_top1_by_epoch"]
     n = min(5, len(new), len(old))
     return f"{pct(new[n - 1])} against {pct(old[n - 1])} after {n} epochs"
+
+
+TUNED = "compare_26_transformer.json"
+
+
+@figure
+def transformer_tuned_vs_cnn_26() -> str:
+    data = load(TUNED)
+    top1 = {k: data["models"][k]["top1"] for k in ("transformer", "cnn")}
+    return (
+        f"{pct(top1['transformer'])} top-1 against the CNN's {pct(top1['cnn'])}: "
+        f"{versus_cnn(TUNED)}"
+    )
+
+
+@table
+def results_26_transformer() -> str:
+    return results_table(TUNED, "the two")
