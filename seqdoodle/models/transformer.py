@@ -47,7 +47,8 @@ class StrokeTransformer(keras.layers.Layer):
     reloads to the layers it was trained with whatever the presets say later.
 
     Args:
-        arch: str. Preset, `"default"` or `"small"`. Defaults to `"default"`.
+        arch: str. Preset: `"default"`, `"deep"`, `"stride2"` or `"small"`.
+            Defaults to `"default"`.
         scale: pair of floats. Divisors of dx and dy (fitted on the training split).
             Defaults to `(1.0, 1.0)`.
         flag: str. Pen flag convention of the input, `"end"` (1 on a stroke's last point) or
@@ -322,7 +323,8 @@ def build_transformer_encoder(arch: str = "default", n_features: int = 3, scale=
     """Build the headless stroke transformer: padded raw stroke-3 rows in, one vector out.
 
     Args:
-        arch: str. `"default"` or `"small"` (`TRANSFORMER_ARCHS`). Defaults to `"default"`.
+        arch: str. A preset of `TRANSFORMER_ARCHS` (see `StrokeTransformer`).
+            Defaults to `"default"`.
         n_features: int. Features per step, at least 3 (dx, dy, pen flag). Defaults to 3.
         scale: pair of floats or None. Divisors of dx and dy applied inside the model; None
             for inputs scaled already. Defaults to None.
@@ -358,7 +360,8 @@ def build_transformer_classifier(
 
     Args:
         num_classes: int. Number of classes.
-        arch: str. `"default"` or `"small"`. Defaults to `"default"`.
+        arch: str. A preset of `TRANSFORMER_ARCHS` (see `StrokeTransformer`).
+            Defaults to `"default"`.
         n_features: int. Features per step (at least 3). Defaults to 3.
         dropout: float. Dropout before the softmax. Defaults to 0.3.
         seed: int or None. Seed of the head's dropout. Defaults to None.
