@@ -23,13 +23,14 @@ Run on a quiet machine (the limit counts wall-clock time):
     python -m experiments.studies.transformer_archs
     python -m experiments.studies.transformer_archs --archs default,small --time-limit 14
 
-Runs go to `--work` (default `experiments/work/transformer_archs/<arch>`); rerunning skips every
-preset already measured with the same limit, seed and settings. Writes
+Runs go to `--work` (default `experiments/work/transformer_archs/runs/<arch>-<recipe hash>`);
+rerunning skips every preset already measured with the same settings, limit, seed and data. Writes
 `experiments/results/transformer_archs.json`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -54,9 +55,29 @@ DEFAULT_DATA = WORK / "compare_26_defaults" / "data"
 
 Each preset is trained once, seed 0, with `seqdoodle.train`'s defaults for the kind and the time
 limit: the cosine learning rate follows the epochs the limit lets it plan, and the best epoch on
-the validation split is kept. Its record keeps the preset's settings, so a preset edited later is
-trained again instead of being taken for the one measured.
+the validation split is kept. A run is filed under its recipe (the preset's settings, the limit,
+the seed and the dataset's manifest hash), so a preset edited later, or another dataset, is
+trained afresh in a folder of its own instead of being taken for the one measured.
 """
+
+
+def recipe_of(arch: str, minutes: float, seed: int, data: Path) -> dict:
+    """What a measurement depends on; equal recipes give the same run."""
+    from seqdoodle.fileio import sha256_file
+    from seqdoodle.models.presets import TRANSFORMER_ARCHS
+
+    return {
+        "preset": TRANSFORMER_ARCHS[arch],
+        "time_limit_min": minutes,
+        "seed": seed,
+        "data_sha256": sha256_file(data / "manifest.json"),
+    }
+
+
+def run_folder(work: Path, arch: str, recipe: dict) -> Path:
+    """`WORK/runs/<arch>-<hash of the recipe>`."""
+    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:10]
+    return work / "runs" / f"{arch}-{digest}"
 
 
 def train_arch(data: Path, out: Path, arch: str, minutes: float, seed: int) -> dict:
@@ -101,7 +122,6 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     from seqdoodle.fileio import write_json
     from seqdoodle.kinds import get_kind
-    from seqdoodle.models.presets import TRANSFORMER_ARCHS
 
     archs = [a.strip() for a in args.archs.split(",") if a.strip()]
     known = get_kind("transformer").archs
@@ -112,19 +132,17 @@ def main(argv=None) -> dict:
         parser.error(f"{args.data} is not a prepared dataset (run compare_26 first)")
     records = {}
     for arch in archs:
-        record_file = args.work / "records" / f"{arch}.json"
-        record_file.parent.mkdir(parents=True, exist_ok=True)
+        recipe = recipe_of(arch, args.time_limit, args.seed, args.data)
+        out = run_folder(args.work, arch, recipe)
+        record_file = out.with_name(out.name + ".json")
         if record_file.is_file():
-            saved = json.loads(record_file.read_text())
-            same = (saved.get("time_limit_min"), saved.get("seed"), saved.get("preset"))
-            if same == (args.time_limit, args.seed, TRANSFORMER_ARCHS[arch]):
-                records[arch] = saved
-                print(f"{arch}: measured before, best val {saved['best_val_top1']:.4f}")
-                continue
-        print(f"{arch}: training ({args.time_limit:g} min) ...", flush=True)
-        record = train_arch(args.data, args.work / arch, arch, args.time_limit, args.seed)
-        record.update(seed=args.seed, preset=TRANSFORMER_ARCHS[arch])
+            records[arch] = json.loads(record_file.read_text())
+            print(f"{arch}: measured before, best val {records[arch]['best_val_top1']:.4f}")
+            continue
+        print(f"{arch}: training ({args.time_limit:g} min) into {out} ...", flush=True)
+        record = {**train_arch(args.data, out, arch, args.time_limit, args.seed), **recipe}
         record["load_average_after"] = load_average()
+        record_file.parent.mkdir(parents=True, exist_ok=True)
         write_json(record_file, record)
         records[arch] = record
         print(
